@@ -1,0 +1,38 @@
+"""Plain-text rendering of core results for the terminal."""
+
+from __future__ import annotations
+
+from peerbot.core.knowledge import Entry
+from peerbot.core.qa import AskResult, Outcome, Topic
+
+DECLINE = "I don't have an answer for that yet."
+
+
+def entry_text(entry: Entry) -> str:
+    return f"== {entry.title} ==\n{entry.answer}\n-- {entry.consortium} | Source: {entry.source} [{entry.id}]"
+
+
+def suggestions_text(entries: tuple[Entry, ...]) -> str:
+    lines = [f"  {number}) {entry.title}" for number, entry in enumerate(entries, start=1)]
+    return "Did you mean:\n" + "\n".join(lines) + "\n(type the number to see it)"
+
+
+def ask_text(result: AskResult) -> str:
+    if result.outcome is Outcome.INVALID:
+        return result.problem or DECLINE
+    if result.entry is not None:
+        text = entry_text(result.entry)
+        if result.outcome is Outcome.UNCERTAIN and result.suggestions:
+            text += "\n" + suggestions_text(result.suggestions)
+        return text
+    if result.suggestions:
+        return f"{DECLINE}\n{suggestions_text(result.suggestions)}"
+    return f"{DECLINE} Try /topics to see what I can answer."
+
+
+def topics_text(topics: list[Topic]) -> str:
+    blocks = []
+    for topic in topics:
+        lines = [f"  - {entry.title} [{entry.id}]" for entry in topic.entries]
+        blocks.append(f"{topic.consortium} ({len(topic.entries)}):\n" + "\n".join(lines))
+    return "\n".join(blocks) if blocks else "No topics yet."

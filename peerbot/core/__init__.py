@@ -1,0 +1,1 @@
+"""The core: knowledge, retrieval and services. Nothing below here imports discord."""

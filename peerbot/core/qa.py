@@ -1,0 +1,135 @@
+"""Answering members' questions: the service both front-ends call for /ask and /topics."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from enum import Enum
+
+from peerbot.core.knowledge import CONSORTIA, Entry
+from peerbot.core.library import KnowledgeLibrary
+from peerbot.core.retrieval import Confidence, Match
+from peerbot.core.text import fold, strip_invisible, tokens
+
+log = logging.getLogger(__name__)
+
+MAX_QUESTION = 1000  # characters; longer pastes are refused with this limit named
+MAX_SUGGESTIONS = 3
+
+
+class Outcome(Enum):
+    ANSWERED = "answered"  # confident: the best entry
+    UNCERTAIN = "uncertain"  # the best entry, with close alternatives offered
+    DECLINED = "declined"  # nothing good enough; alternatives offered if any
+    INVALID = "invalid"  # the input is not a question we can search (empty, too long, emoji only)
+
+
+@dataclass(frozen=True, slots=True)
+class AskResult:
+    question: str
+    outcome: Outcome
+    matches: tuple[Match, ...] = ()  # up to 5, best first, whatever the outcome
+    suggestions: tuple[Entry, ...] = ()  # "did you mean" entries
+    problem: str | None = None  # for INVALID: what to tell the member
+
+    @property
+    def entry(self) -> Entry | None:
+        """The entry to show, when there is an answer."""
+        if self.outcome in (Outcome.ANSWERED, Outcome.UNCERTAIN) and self.matches:
+            return self.matches[0].entry
+        return None
+
+
+@dataclass(frozen=True, slots=True)
+class Topic:
+    consortium: str
+    entries: tuple[Entry, ...]
+
+
+class UnknownConsortium(ValueError):
+    """A /topics filter that names no consortium; the message lists the valid ones."""
+
+
+# Called with (question, outcome, guild id) for every declined or uncertain question.
+UnansweredHook = Callable[[str, Outcome, int | None], Awaitable[None]]
+
+
+class QuestionService:
+    """Turns a member's text into an :class:`AskResult` using the library's current index."""
+
+    def __init__(self, library: KnowledgeLibrary, on_unanswered: UnansweredHook | None = None) -> None:
+        self.library = library
+        self._on_unanswered = on_unanswered
+
+    async def ask(self, text: str, *, guild_id: int | None = None) -> AskResult:
+        question = strip_invisible(text).strip()
+        problem = self._problem_with(question)
+        if problem:
+            return AskResult(question[:200], Outcome.INVALID, problem=problem)
+        index = self.library.index
+        result = index.search(question, limit=5)
+        thresholds = index.thresholds
+        if result.confidence is Confidence.CONFIDENT:
+            return AskResult(question, Outcome.ANSWERED, result.matches)
+        if result.confidence is Confidence.UNCERTAIN:
+            close = tuple(
+                match.entry
+                for match in result.matches[1:]
+                if result.matches[0].score - match.score < thresholds.margin * 2
+            )[:MAX_SUGGESTIONS]
+            await self._report(question, Outcome.UNCERTAIN, guild_id)
+            return AskResult(question, Outcome.UNCERTAIN, result.matches, close)
+        suggestions = tuple(m.entry for m in result.matches if m.score >= thresholds.suggest)[
+            :MAX_SUGGESTIONS
+        ]
+        await self._report(question, Outcome.DECLINED, guild_id)
+        return AskResult(question, Outcome.DECLINED, result.matches, suggestions)
+
+    @staticmethod
+    def _problem_with(question: str) -> str | None:
+        if not question:
+            return "Ask me a question about the PLP lessons, for example: *What is the RRR project?*"
+        if len(question) > MAX_QUESTION:
+            return (
+                f"That question is {len(question):,} characters long; please keep it under "
+                f"{MAX_QUESTION:,} characters and ask one thing at a time."
+            )
+        if not fold(question):
+            return "I need a few words to search for: try asking in a sentence."
+        if not tokens(question):
+            return (
+                "That question has no words I can search for; try naming a topic, like *impact measurement*."
+            )
+        return None
+
+    async def _report(self, question: str, outcome: Outcome, guild_id: int | None) -> None:
+        if self._on_unanswered is not None:
+            try:
+                await self._on_unanswered(question, outcome, guild_id)
+            except Exception:  # a failing log must never cost the member their answer
+                log.exception("Recording an unanswered question failed")
+
+    def entry(self, entry_id: str) -> Entry | None:
+        return self.library.base.get(entry_id)
+
+    def complete(self, partial: str, limit: int = 25) -> list[Entry]:
+        """Entries whose title fits what the member has typed so far (autocomplete)."""
+        return self.library.index.titles_matching(partial[:MAX_QUESTION], limit)
+
+    def resolve_consortium(self, name: str) -> str:
+        """The canonical consortium for a loose name ("rrr", "pl4se", "french impact")."""
+        wanted = fold(name)
+        for consortium in CONSORTIA:
+            parts = [fold(part) for part in consortium.split("/")] + [fold(consortium)]
+            if wanted in parts or any(wanted and wanted in part.split() for part in parts):
+                return consortium
+        raise UnknownConsortium(f"I don't know the consortium '{name}'. Try one of: {', '.join(CONSORTIA)}.")
+
+    def topics(self, consortium: str | None = None) -> list[Topic]:
+        """Entries grouped by consortium, optionally just one consortium."""
+        base = self.library.base
+        names = (
+            [self.resolve_consortium(consortium)] if consortium and consortium.strip() else base.consortia()
+        )
+        return [Topic(name, tuple(base.in_consortium(name))) for name in names]

@@ -1,0 +1,201 @@
+"""The retrieval index: fuzzy keyword matching with a confidence that knows when to decline.
+
+Two signals are combined:
+
+- *coverage*: how much of the question's meaning (its words, weighted by how rare they are in the
+  knowledge base) an entry contains, matching words with typo tolerance. Words the knowledge base
+  has never seen ("weather", "Lisbon") count against every entry, which is what lets PeerBot
+  decline off-topic questions instead of answering them with the nearest entry.
+- *phrasing*: how close the question is to one of the entry's example questions or its title.
+
+Everything that depends only on the corpus (normalised fields, vocabulary, postings, idf) is built
+once in :meth:`KnowledgeIndex.build`; a query only normalises itself.
+"""
+
+from __future__ import annotations
+
+import math
+from collections import defaultdict
+from collections.abc import Iterable
+from dataclasses import dataclass
+from enum import Enum
+from functools import lru_cache
+
+from rapidfuzz import fuzz, process
+
+from peerbot.core.knowledge import Entry
+from peerbot.core.text import tokens
+
+# Field weights: a word in a title or example question says more about an entry than one in its answer.
+TITLE_WEIGHT = 1.0
+QUESTION_WEIGHT = 1.0
+TAG_WEIGHT = 0.9
+ANSWER_WEIGHT = 0.6
+
+COVERAGE_SHARE = 0.7  # the rest of the confidence comes from phrasing
+CANDIDATES = 30  # entries re-ranked by phrasing after the keyword pass
+
+
+@dataclass(frozen=True, slots=True)
+class Thresholds:
+    """Where confidence turns into an answer, an answer with alternatives, or a decline."""
+
+    answer: float = 0.5
+    suggest: float = 0.3
+    margin: float = 0.06  # a runner-up this close makes the answer "uncertain"
+
+
+class Confidence(Enum):
+    CONFIDENT = "confident"
+    UNCERTAIN = "uncertain"
+    DECLINED = "declined"
+
+
+@dataclass(frozen=True, slots=True)
+class Match:
+    entry: Entry
+    score: float  # 0..1
+
+
+@dataclass(frozen=True, slots=True)
+class SearchResult:
+    matches: tuple[Match, ...]  # best first
+    confidence: Confidence
+
+    @property
+    def best(self) -> Match | None:
+        return self.matches[0] if self.matches else None
+
+
+def _stem(word: str) -> str:
+    """A light plural fold so "cities"/"city" and "SDGs"/"SDG" meet."""
+    if len(word) > 4 and word.endswith("ies"):
+        return word[:-3] + "y"
+    if len(word) > 3 and word.endswith("s") and not word.endswith("ss"):
+        return word[:-1]
+    return word
+
+
+def _terms(text: str) -> list[str]:
+    return [_stem(word) for word in tokens(text) if len(word) > 1 or word.isdigit()]
+
+
+def _min_similarity(word: str) -> float:
+    """Typo tolerance grows with word length: short words must match exactly."""
+    if len(word) <= 3:
+        return 100.0
+    if len(word) == 4:
+        return 74.0
+    return 80.0
+
+
+class KnowledgeIndex:
+    """An immutable search index over a fixed list of entries."""
+
+    def __init__(
+        self,
+        entries: tuple[Entry, ...],
+        postings: dict[str, dict[int, float]],
+        idf: dict[str, float],
+        phrases: list[list[str]],
+        thresholds: Thresholds,
+    ) -> None:
+        self.entries = entries
+        self._postings = postings
+        self._idf = idf
+        self._vocabulary = sorted(postings)
+        self._phrases = phrases
+        self._unknown_idf = math.log(1 + len(entries)) + 1.0
+        self.thresholds = thresholds
+        self._expand = lru_cache(maxsize=8192)(self._expand_uncached)
+
+    @classmethod
+    def build(cls, entries: Iterable[Entry], thresholds: Thresholds | None = None) -> KnowledgeIndex:
+        """Normalise every field of every entry once."""
+        ordered = tuple(entries)
+        postings: dict[str, dict[int, float]] = defaultdict(dict)
+        phrases: list[list[str]] = []
+        for position, entry in enumerate(ordered):
+            weighted: list[tuple[str, float]] = [(entry.title, TITLE_WEIGHT), (entry.answer, ANSWER_WEIGHT)]
+            weighted += [(question, QUESTION_WEIGHT) for question in entry.questions]
+            weighted += [(tag, TAG_WEIGHT) for tag in entry.tags]
+            for text, weight in weighted:
+                for term in _terms(text):
+                    if postings[term].get(position, 0.0) < weight:
+                        postings[term][position] = weight
+            phrases.append([" ".join(_terms(text)) for text in (entry.title, *entry.questions)])
+        count = max(len(ordered), 1)
+        idf = {term: math.log(1 + count / len(docs)) for term, docs in postings.items()}
+        return cls(ordered, dict(postings), idf, phrases, thresholds or Thresholds())
+
+    def __len__(self) -> int:
+        return len(self.entries)
+
+    def _expand_uncached(self, term: str) -> tuple[tuple[str, float], ...]:
+        """Corpus words close enough to ``term`` to count as it, with their similarity 0..1."""
+        if term in self._postings:
+            return ((term, 1.0),)
+        found = process.extract(
+            term, self._vocabulary, scorer=fuzz.ratio, score_cutoff=_min_similarity(term), limit=3
+        )
+        return tuple((word, score / 100.0) for word, score, _ in found)
+
+    def search(self, question: str, limit: int = 5) -> SearchResult:
+        """Best entries for ``question`` and how sure the index is about the first."""
+        terms = list(dict.fromkeys(_terms(question)))
+        if not terms:
+            return SearchResult((), Confidence.DECLINED)
+        coverage: dict[int, float] = defaultdict(float)
+        total = 0.0
+        for term in terms:
+            expansions = self._expand(term)
+            weight = max((self._idf[word] for word, _ in expansions), default=self._unknown_idf)
+            total += weight
+            best_for_entry: dict[int, float] = {}
+            for word, similarity in expansions:
+                gain = self._idf[word] * similarity * similarity
+                for position, field_weight in self._postings[word].items():
+                    value = gain * field_weight
+                    if value > best_for_entry.get(position, 0.0):
+                        best_for_entry[position] = value
+            for position, value in best_for_entry.items():
+                coverage[position] += value
+        if not coverage:
+            return SearchResult((), Confidence.DECLINED)
+        candidates = sorted(coverage.items(), key=lambda item: (-item[1], item[0]))[:CANDIDATES]
+        query_phrase = " ".join(terms)
+        scored = []
+        for position, covered in candidates:
+            phrase = (
+                max(fuzz.token_sort_ratio(query_phrase, text) for text in self._phrases[position]) / 100.0
+            )
+            score = COVERAGE_SHARE * min(covered / total, 1.0) + (1 - COVERAGE_SHARE) * phrase
+            scored.append((round(score, 6), position))
+        scored.sort(key=lambda item: (-item[0], item[1]))
+        matches = tuple(Match(self.entries[position], score) for score, position in scored[:limit])
+        return SearchResult(matches, self._confidence(matches))
+
+    def _confidence(self, matches: tuple[Match, ...]) -> Confidence:
+        top = matches[0].score
+        if top < self.thresholds.answer:
+            return Confidence.DECLINED
+        if len(matches) > 1 and top - matches[1].score < self.thresholds.margin:
+            return Confidence.UNCERTAIN
+        return Confidence.CONFIDENT
+
+    def titles_matching(self, prefix: str, limit: int = 25) -> list[Entry]:
+        """Entries for autocomplete: title matches first, then fuzzy search; all when ``prefix`` is empty."""
+        if not prefix.strip():
+            return list(self.entries[:limit])
+        folded = " ".join(_terms(prefix))
+        starts = (
+            [
+                entry
+                for entry, phrases in zip(self.entries, self._phrases, strict=True)
+                if phrases[0].startswith(folded)
+            ]
+            if folded
+            else []
+        )
+        rest = [match.entry for match in self.search(prefix, limit=limit).matches]
+        return list(dict.fromkeys(starts + rest))[:limit]

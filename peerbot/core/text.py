@@ -1,0 +1,53 @@
+"""Text normalisation shared by the index and the queries, so both sides are folded the same way."""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from functools import lru_cache
+
+# Zero-width and direction marks that users paste from other apps; they split words invisibly.
+_INVISIBLE = dict.fromkeys(map(ord, "\u200b\u200c\u200d\u2060\ufeff\u200e\u200f\u00ad"), None)
+_NON_WORD = re.compile(r"[^a-z0-9]+")
+
+# Small English, French and Spanish stop-word lists: question words carry no topic, and members ask
+# in all three languages. Kept short on purpose: "social", "economy" and the like stay searchable.
+STOP_WORDS: frozenset[str] = frozenset(
+    """
+    a about an and any are as at be been being but by can could did do does doing for from had has
+    have how i if in into is it its me my of on or our please should so tell than that the their them
+    then there these they this those to us was we were what when where which who whom why will with
+    would you your yours know explain describe give show list mean means meaning
+    le la les l un une des du de d et ou est sont que qu qui quoi quel quelle quels quelles comment
+    pourquoi au aux en dans pour par sur avec ce cette ces se sa son ses leur leurs nous vous il elle
+    ils elles je j ne pas c s est-ce
+    el los las lo una unos unas del al y o es son que cual cuales como por para con se su sus en
+    sobre qué cómo cuál cuáles
+    """.split()
+)
+
+
+def strip_invisible(text: str) -> str:
+    """Remove zero-width characters and soft hyphens."""
+    return text.translate(_INVISIBLE)
+
+
+def fold(text: str) -> str:
+    """Lower-case, fold accents (é -> e) and turn punctuation into spaces."""
+    decomposed = unicodedata.normalize("NFKD", strip_invisible(text).casefold())
+    ascii_only = "".join(ch for ch in decomposed if not unicodedata.combining(ch))
+    return _NON_WORD.sub(" ", ascii_only).strip()
+
+
+_FOLDED_STOP_WORDS = frozenset(fold(word) for word in STOP_WORDS)
+
+
+@lru_cache(maxsize=4096)
+def normalise(text: str) -> str:
+    """Fold ``text`` and drop stop words: the form both the index and the queries are compared in."""
+    return " ".join(word for word in fold(text).split() if word not in _FOLDED_STOP_WORDS)
+
+
+def tokens(text: str) -> list[str]:
+    """The content words of ``text`` after normalisation."""
+    return normalise(text).split()

@@ -1,0 +1,27 @@
+"""The log of questions PeerBot declined or was unsure about, so editors know what to add next."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+from peerbot.core.qa import Outcome
+from peerbot.core.storage import Database
+
+MAX_LOGGED = 500  # characters of a question kept; the rest says nothing more about the gap
+
+
+class UnansweredLog:
+    """Records questions without who asked them: the text, the outcome, the guild and the time."""
+
+    def __init__(self, database: Database) -> None:
+        self._database = database
+
+    async def record(self, question: str, outcome: Outcome, guild_id: int | None) -> None:
+        await self._database.execute(
+            "INSERT INTO unanswered_question (question, outcome, guild_id, asked_at) VALUES (?, ?, ?, ?)",
+            (question[:MAX_LOGGED], outcome.value, guild_id, datetime.now(UTC).isoformat()),
+        )
+
+    async def count(self) -> int:
+        row = await self._database.fetch_one("SELECT COUNT(*) FROM unanswered_question")
+        return int(row[0]) if row else 0

@@ -1,0 +1,1 @@
+"""The discord.py front-end: bot setup, cogs, views."""

@@ -1,0 +1,57 @@
+"""Running the Discord front-end, turning the usual start-up failures into one-line errors."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import signal
+
+import discord
+
+from peerbot.config import Settings
+from peerbot.core.services import Services
+from peerbot.discord.bot import PeerBot
+from peerbot.discord.endpoints import EndpointError, apply_endpoints
+
+log = logging.getLogger(__name__)
+
+PRIVILEGED_HELP = (
+    "Discord refused the privileged intents PeerBot needs: enable 'Message Content Intent' on the "
+    "Bot page of your application in the Discord Developer Portal"
+)
+
+
+async def _serve(settings: Settings) -> None:
+    services = await Services.open(settings.knowledge_dir, settings.database_path)
+    bot = PeerBot(settings, services)
+    loop = asyncio.get_running_loop()
+    with contextlib.suppress(NotImplementedError):  # not available on Windows
+        loop.add_signal_handler(signal.SIGTERM, lambda: asyncio.ensure_future(bot.close()))
+    try:
+        async with bot:
+            await bot.start(settings.token or "")
+    finally:
+        await services.close()
+
+
+class BotStartError(RuntimeError):
+    """Discord could not be reached or refused PeerBot; the message is one line for the operator."""
+
+
+def run_bot(settings: Settings) -> int:
+    """Connect and serve until closed; start-up failures raise :class:`BotStartError`."""
+    try:
+        apply_endpoints(settings.api_url, settings.gateway_url)
+        asyncio.run(_serve(settings))
+    except EndpointError as exc:
+        raise BotStartError(str(exc)) from None
+    except discord.LoginFailure:
+        raise BotStartError(
+            "Discord rejected the token: check DISCORD_TOKEN (Developer Portal > Bot > Reset Token)"
+        ) from None
+    except discord.PrivilegedIntentsRequired:
+        raise BotStartError(PRIVILEGED_HELP) from None
+    except (discord.GatewayNotFound, discord.HTTPException, OSError) as exc:
+        raise BotStartError(f"cannot reach Discord: {exc}") from None
+    return 0
