@@ -176,7 +176,9 @@ def check_entries(entries: list[Entry], problems: list[Problem]) -> None:
         for other in entry.related:
             if other not in seen:
                 problems.append(
-                    Problem(entry.file, f"'related' names '{other}', which does not exist", entry.id, entry.line)
+                    Problem(
+                        entry.file, f"'related' names '{other}', which does not exist", entry.id, entry.line
+                    )
                 )
 
 

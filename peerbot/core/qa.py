@@ -10,7 +10,7 @@ from enum import Enum
 from peerbot.core.knowledge import CONSORTIA, Entry
 from peerbot.core.library import KnowledgeLibrary
 from peerbot.core.retrieval import Confidence, Match
-from peerbot.core.text import fold, strip_invisible, tokens
+from peerbot.core.text import fold, strip_chat_markup, strip_invisible, tokens
 
 log = logging.getLogger(__name__)
 
@@ -68,7 +68,7 @@ class QuestionService:
         if problem:
             return AskResult(question[:200], Outcome.INVALID, problem=problem)
         index = self.library.index
-        result = index.search(question, limit=5)
+        result = index.search(strip_chat_markup(question), limit=5)
         thresholds = index.thresholds
         if result.confidence is Confidence.CONFIDENT:
             return AskResult(question, Outcome.ANSWERED, result.matches)
@@ -95,9 +95,10 @@ class QuestionService:
                 f"That question is {len(question):,} characters long; please keep it under "
                 f"{MAX_QUESTION:,} characters and ask one thing at a time."
             )
-        if not fold(question):
+        searchable = strip_chat_markup(question)
+        if not fold(searchable):
             return "I need a few words to search for: try asking in a sentence."
-        if not tokens(question):
+        if not tokens(searchable):
             return (
                 "That question has no words I can search for; try naming a topic, like *impact measurement*."
             )

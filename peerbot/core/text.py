@@ -9,6 +9,8 @@ from functools import lru_cache
 # Zero-width and direction marks that users paste from other apps; they split words invisibly.
 _INVISIBLE = dict.fromkeys(map(ord, "\u200b\u200c\u200d\u2060\ufeff\u200e\u200f\u00ad"), None)
 _NON_WORD = re.compile(r"[^a-z0-9]+")
+# Mentions, channel links and custom emoji carry ids, not meaning: <@1>, <@!1>, <@&1>, <#1>, <:name:1>.
+_CHAT_MARKUP = re.compile(r"<(?:@[!&]?|#)\d+>|<a?:\w+:\d+>|@(?:everyone|here)\b")
 
 # Small English, French and Spanish stop-word lists: question words carry no topic, and members ask
 # in all three languages. Kept short on purpose: "social", "economy" and the like stay searchable.
@@ -30,6 +32,11 @@ STOP_WORDS: frozenset[str] = frozenset(
 def strip_invisible(text: str) -> str:
     """Remove zero-width characters and soft hyphens."""
     return text.translate(_INVISIBLE)
+
+
+def strip_chat_markup(text: str) -> str:
+    """Remove mentions and custom emoji, which say nothing about what is asked."""
+    return _CHAT_MARKUP.sub(" ", text)
 
 
 def fold(text: str) -> str:

@@ -46,7 +46,7 @@ def test_yaml_syntax_error_names_file_and_line(tmp_path: Path) -> None:
 
 
 def test_missing_field(tmp_path: Path) -> None:
-    problems = problems_for(tmp_path, ENTRY.replace("    source: \"General: heading\"\n", ""))
+    problems = problems_for(tmp_path, ENTRY.replace('    source: "General: heading"\n', ""))
     assert problems == ["sample.yaml:2 [one]: missing field 'source'"]
 
 
@@ -119,5 +119,11 @@ def test_bundled_knowledge_is_valid_and_complete() -> None:
     assert 50 <= len(entries) <= 90
     consortia = {entry.consortium for entry in entries}
     assert consortia == {
-        "DIESIS / SILK", "Impact Hub", "CEPES / PL4SE", "French Impact", "Social Value", "UpSocial / RRR", "General"
+        "DIESIS / SILK",
+        "Impact Hub",
+        "CEPES / PL4SE",
+        "French Impact",
+        "Social Value",
+        "UpSocial / RRR",
+        "General",
     }

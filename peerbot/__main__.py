@@ -1,0 +1,7 @@
+"""``python -m peerbot`` is the ``peerbot`` command."""
+
+import sys
+
+from peerbot.cli import main
+
+sys.exit(main())

@@ -1,0 +1,79 @@
+"""The terminal chat driven through its input and output, as a member would use it."""
+
+from __future__ import annotations
+
+import io
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import pytest
+
+from peerbot.console.chat import ConsoleChat
+from peerbot.core.services import Services
+
+
+async def lines(*items: str) -> AsyncIterator[str]:
+    for item in items:
+        yield item + "\n"
+
+
+@pytest.fixture
+async def services(tmp_path: Path, sample_dir: Path) -> AsyncIterator[Services]:
+    opened = await Services.open(sample_dir, tmp_path / "db.sqlite3")
+    yield opened
+    await opened.close()
+
+
+async def converse(services: Services, *items: str) -> str:
+    out = io.StringIO()
+    await ConsoleChat(services, out).run(lines(*items))
+    return out.getvalue()
+
+
+async def test_plain_line_is_a_question_with_source(services: Services) -> None:
+    output = await converse(services, "what are the SDGs?")
+    assert "== SDGs ==" in output
+    assert "Source: French Impact: PLP topic [glossary-sdgs]" in output
+
+
+async def test_slash_commands(services: Services) -> None:
+    output = await converse(
+        services, "/ask what is the rrr project", "/topics", "/topics pl4se", "/help", "/quit"
+    )
+    assert "The Respond, Rebuild, Reinvent project" in output
+    assert "UpSocial / RRR (1):" in output and "General (1):" in output
+    assert output.count("CEPES / PL4SE (1):") == 2
+    assert "/topics [consortium]" in output
+    assert output.rstrip().endswith("Goodbye!")
+
+
+async def test_decline_then_pick_a_suggestion_by_number(services: Services) -> None:
+    output = await converse(services, "drivers weather", "1")
+    declined, picked = output.split("(type the number to see it)")
+    assert (
+        "I don't have an answer for that yet." in declined
+        and "1) Key drivers of legal ecosystems" in declined
+    )
+    assert "== Key drivers of legal ecosystems ==" in picked
+
+
+async def test_decline_is_polite(services: Services) -> None:
+    output = await converse(services, "what's the weather in Lisbon")
+    assert "I don't have an answer for that yet." in output
+
+
+async def test_unknown_command_and_consortium(services: Services) -> None:
+    output = await converse(services, "/frobnicate", "/topics atlantis")
+    assert "Unknown command /frobnicate. Type /help" in output
+    assert "I don't know the consortium 'atlantis'" in output
+
+
+@pytest.mark.parametrize("text", ["", "x" * 5000, "🎉🎉", "\u200b\u200d", "@everyone **bold** <@123>"])
+async def test_bad_input_never_ends_the_chat(services: Services, text: str) -> None:
+    output = await converse(services, text, "what are the SDGs?")
+    assert "== SDGs ==" in output
+
+
+async def test_quit_stops_reading(services: Services) -> None:
+    output = await converse(services, "/quit", "what are the SDGs?")
+    assert "== SDGs ==" not in output
