@@ -9,7 +9,7 @@ from __future__ import annotations
 import logging
 import re
 from dataclasses import dataclass
-from importlib import resources
+from importlib import util
 from pathlib import Path
 from typing import Any
 
@@ -76,7 +76,10 @@ def bundled_knowledge_dir() -> Path:
     checkout = Path(__file__).resolve().parents[2] / "knowledge"
     if checkout.is_dir():
         return checkout
-    return Path(str(resources.files("peerbot_knowledge")))
+    spec = util.find_spec("peerbot_knowledge")  # installed as package data (a namespace package)
+    if spec is None or not spec.submodule_search_locations:
+        return checkout  # reported as "knowledge directory not found" by the loader
+    return Path(next(iter(spec.submodule_search_locations)))
 
 
 def _is_str_list(value: Any) -> bool:

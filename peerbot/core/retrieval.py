@@ -24,6 +24,7 @@ from functools import lru_cache
 from rapidfuzz import fuzz, process
 
 from peerbot.core.knowledge import Entry
+from peerbot.core.synonyms import canonical
 from peerbot.core.text import tokens
 
 # Field weights: a word in a title or example question says more about an entry than one in its answer.
@@ -32,7 +33,8 @@ QUESTION_WEIGHT = 1.0
 TAG_WEIGHT = 0.9
 ANSWER_WEIGHT = 0.6
 
-COVERAGE_SHARE = 0.7  # the rest of the confidence comes from phrasing
+COVERAGE_SHARE = 0.4  # the rest of the confidence comes from phrasing
+UNKNOWN_WEIGHT = 0.8
 CANDIDATES = 30  # entries re-ranked by phrasing after the keyword pass
 
 
@@ -40,7 +42,7 @@ CANDIDATES = 30  # entries re-ranked by phrasing after the keyword pass
 class Thresholds:
     """Where confidence turns into an answer, an answer with alternatives, or a decline."""
 
-    answer: float = 0.5
+    answer: float = 0.45
     suggest: float = 0.3
     margin: float = 0.06  # a runner-up this close makes the answer "uncertain"
 
@@ -77,7 +79,7 @@ def _stem(word: str) -> str:
 
 
 def _terms(text: str) -> list[str]:
-    return [_stem(word) for word in tokens(text) if len(word) > 1 or word.isdigit()]
+    return [canonical(_stem(word)) for word in tokens(text) if len(word) > 1 or word.isdigit()]
 
 
 def _min_similarity(word: str) -> float:
@@ -105,7 +107,8 @@ class KnowledgeIndex:
         self._idf = idf
         self._vocabulary = sorted(postings)
         self._phrases = phrases
-        self._unknown_idf = math.log(1 + len(entries)) + 1.0
+        # A word the knowledge base has never seen weighs like the rarest word, and a little more.
+        self._unknown_idf = (math.log(1 + len(entries)) + 1.0) * UNKNOWN_WEIGHT
         self.thresholds = thresholds
         self._expand = lru_cache(maxsize=8192)(self._expand_uncached)
 
@@ -163,12 +166,10 @@ class KnowledgeIndex:
         if not coverage:
             return SearchResult((), Confidence.DECLINED)
         candidates = sorted(coverage.items(), key=lambda item: (-item[1], item[0]))[:CANDIDATES]
-        query_phrase = " ".join(terms)
+        query_text = " ".join(terms)
         scored = []
         for position, covered in candidates:
-            phrase = (
-                max(fuzz.token_sort_ratio(query_phrase, text) for text in self._phrases[position]) / 100.0
-            )
+            phrase = max(fuzz.token_sort_ratio(query_text, text) for text in self._phrases[position]) / 100.0
             score = COVERAGE_SHARE * min(covered / total, 1.0) + (1 - COVERAGE_SHARE) * phrase
             scored.append((round(score, 6), position))
         scored.sort(key=lambda item: (-item[0], item[1]))
@@ -187,15 +188,7 @@ class KnowledgeIndex:
         """Entries for autocomplete: title matches first, then fuzzy search; all when ``prefix`` is empty."""
         if not prefix.strip():
             return list(self.entries[:limit])
-        folded = " ".join(_terms(prefix))
-        starts = (
-            [
-                entry
-                for entry, phrases in zip(self.entries, self._phrases, strict=True)
-                if phrases[0].startswith(folded)
-            ]
-            if folded
-            else []
-        )
+        folded = prefix.strip().casefold()
+        starts = [entry for entry in self.entries if entry.title.casefold().startswith(folded)]
         rest = [match.entry for match in self.search(prefix, limit=limit).matches]
         return list(dict.fromkeys(starts + rest))[:limit]
