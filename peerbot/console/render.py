@@ -2,14 +2,22 @@
 
 from __future__ import annotations
 
+import re
+
 from peerbot.core.knowledge import Entry
 from peerbot.core.qa import AskResult, Outcome, Topic
 
 DECLINE = "I don't have an answer for that yet."
+_BOLD = re.compile(r"\*\*(.+?)\*\*", re.DOTALL)
+
+
+def plain(markdown: str) -> str:
+    """Discord's bold markers are noise in a terminal; lists and line breaks read fine as they are."""
+    return _BOLD.sub(r"\1", markdown)
 
 
 def entry_text(entry: Entry) -> str:
-    return f"== {entry.title} ==\n{entry.answer}\n-- {entry.consortium} | Source: {entry.source} [{entry.id}]"
+    return f"== {entry.title} ==\n{plain(entry.answer)}\n-- {entry.consortium} | Source: {entry.source} [{entry.id}]"
 
 
 def suggestions_text(entries: tuple[Entry, ...]) -> str:
