@@ -17,7 +17,8 @@ def plain(markdown: str) -> str:
 
 
 def entry_text(entry: Entry) -> str:
-    return f"== {entry.title} ==\n{plain(entry.answer)}\n-- {entry.consortium} | Source: {entry.source} [{entry.id}]"
+    footer = f"-- {entry.consortium} | Source: {entry.source} [{entry.id}]"
+    return f"== {entry.title} ==\n{plain(entry.answer)}\n{footer}"
 
 
 def suggestions_text(entries: tuple[Entry, ...]) -> str:
