@@ -43,7 +43,7 @@ class Thresholds:
     """Where confidence turns into an answer, an answer with alternatives, or a decline."""
 
     answer: float = 0.45
-    suggest: float = 0.3
+    suggest: float = 0.4
     margin: float = 0.06  # a runner-up this close makes the answer "uncertain"
 
 

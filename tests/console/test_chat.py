@@ -48,7 +48,7 @@ async def test_slash_commands(services: Services) -> None:
 
 
 async def test_decline_then_pick_a_suggestion_by_number(services: Services) -> None:
-    output = await converse(services, "drivers of football clubs", "1")
+    output = await converse(services, "drivers in the rain tomorrow", "1")
     declined, picked = output.split("(type the number to see it)")
     assert (
         "I don't have an answer for that yet." in declined

@@ -57,6 +57,9 @@ class Database:
         except sqlite3.Error as exc:
             await connection.close()
             raise DatabaseError(f"cannot use the database {path}: {exc}") from exc
+        except BaseException:
+            await connection.close()
+            raise
         return database
 
     async def _migrate(self, migrations: tuple[str, ...]) -> None:
