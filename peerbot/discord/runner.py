@@ -22,12 +22,23 @@ PRIVILEGED_HELP = (
 )
 
 
+def _reload(services: Services) -> None:
+    """SIGHUP re-reads the knowledge files; a broken file is logged and the last good knowledge stays."""
+    report = services.library.reload()
+    if report.ok:
+        log.info("Reloaded the knowledge base: %d entries", report.entries)
+    else:
+        for problem in report.problems:
+            log.error("Knowledge reload refused: %s", problem)
+
+
 async def _serve(settings: Settings) -> None:
     services = await Services.open(settings.knowledge_dir, settings.database_path)
     bot = PeerBot(settings, services)
     loop = asyncio.get_running_loop()
-    with contextlib.suppress(NotImplementedError):  # not available on Windows
+    with contextlib.suppress(NotImplementedError, AttributeError):  # no such signals on Windows
         loop.add_signal_handler(signal.SIGTERM, lambda: asyncio.ensure_future(bot.close()))
+        loop.add_signal_handler(signal.SIGHUP, lambda: _reload(services))
     try:
         async with bot:
             await bot.start(settings.token or "")

@@ -9,6 +9,7 @@ import pytest
 from conftest import RunningBot, bot_env
 from fake_discord import FakeDiscord, SentMessage
 
+BUNDLED_KNOWLEDGE = Path(__file__).resolve().parents[2] / "knowledge"
 pytestmark = [pytest.mark.e2e, pytest.mark.asyncio(loop_scope="module")]
 
 
@@ -166,3 +167,29 @@ async def test_nobody_is_ever_pinged(fake: FakeDiscord, bot: RunningBot) -> None
     ]
     assert len(sent) >= 10
     assert [(m, m.allowed_mentions) for m in sent if not pings_nobody(m.allowed_mentions)] == []
+
+
+async def test_sighup_reload_keeps_last_good_knowledge(tmp_path: Path) -> None:
+    """A broken file on reload is reported and the bot keeps answering from what it had."""
+    import shutil
+    import signal
+
+    from conftest import start_bot, stop_bot
+
+    knowledge = tmp_path / "knowledge"
+    shutil.copytree(BUNDLED_KNOWLEDGE, knowledge)
+    async with FakeDiscord() as own:  # its own Discord: the module's bot must not answer for this one
+        second = await start_bot(
+            bot_env(own, tmp_path / "data", PEERBOT_KNOWLEDGE_DIR=str(knowledge)), tmp_path / "second.log"
+        )
+        try:
+            await second.wait_for_log("Ready as")
+            (knowledge / "broken.yaml").write_text("entries: [", encoding="utf-8")
+            second.process.send_signal(signal.SIGHUP)
+            await second.wait_for_log("Knowledge reload refused: broken.yaml")
+            await own.send_message("alice", "general", "!ask what does SILK stand for")
+            answer = await own.wait_for_message(lambda m: bool(m.embeds), channel="general", timeout=10)
+            assert "SILK" in embed_title(answer)
+            assert second.process.returncode is None
+        finally:
+            await stop_bot(second)
