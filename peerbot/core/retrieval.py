@@ -14,6 +14,7 @@ once in :meth:`KnowledgeIndex.build`; a query only normalises itself.
 
 from __future__ import annotations
 
+import heapq
 import math
 from collections import defaultdict
 from collections.abc import Iterable
@@ -35,7 +36,9 @@ ANSWER_WEIGHT = 0.6
 
 COVERAGE_SHARE = 0.4  # the rest of the confidence comes from phrasing
 UNKNOWN_WEIGHT = 0.8
-CANDIDATES = 30  # entries re-ranked by phrasing after the keyword pass
+CANDIDATES = 30
+WALK_LIMIT = 5000  # postings walked at most per word; only reached on bases of many thousands
+PRUNE_POSTINGS = 2000  # below this many postings a word is always walked in full (the bundled base)
 
 
 @dataclass(frozen=True, slots=True)
@@ -106,6 +109,12 @@ class KnowledgeIndex:
         self._postings = postings
         self._idf = idf
         self._vocabulary = sorted(postings)
+        # For words in over WALK_LIMIT entries: the WALK_LIMIT strongest postings, in a stable order.
+        self._strongest = {
+            id(entries): sorted(entries, key=lambda position: (-entries[position], position))[:WALK_LIMIT]
+            for entries in postings.values()
+            if len(entries) > WALK_LIMIT
+        }
         self._phrases = phrases
         # A word the knowledge base has never seen weighs like the rarest word, and a little more.
         self._unknown_idf = (math.log(1 + len(entries)) + 1.0) * UNKNOWN_WEIGHT
@@ -150,14 +159,26 @@ class KnowledgeIndex:
             return SearchResult((), Confidence.DECLINED)
         coverage: dict[int, float] = defaultdict(float)
         total = 0.0
-        for term in terms:
-            expansions = self._expand(term)
-            weight = max((self._idf[word] for word, _ in expansions), default=self._unknown_idf)
-            total += weight
+        expanded = [(term, self._expand(term)) for term in terms]
+        weights = {
+            term: max((self._idf[w] for w, _ in found), default=self._unknown_idf) for term, found in expanded
+        }
+        # Rarest words first: on a large base, a very common word then only adds to entries that
+        # already matched something rarer instead of walking tens of thousands of postings.
+        for term, expansions in sorted(expanded, key=lambda item: -weights[item[0]]):
+            total += weights[term]
+            postings = [(self._postings[word], self._idf[word] * sim * sim) for word, sim in expansions]
+            walked = sum(len(entries) for entries, _ in postings)
+            prune = coverage and walked > PRUNE_POSTINGS and walked > 8 * len(coverage)
             best_for_entry: dict[int, float] = {}
-            for word, similarity in expansions:
-                gain = self._idf[word] * similarity * similarity
-                for position, field_weight in self._postings[word].items():
+            for entries, gain in postings:
+                if prune:
+                    pairs = ((position, entries[position]) for position in coverage if position in entries)
+                elif len(entries) > WALK_LIMIT:  # huge base: the strongest postings (titles, questions) first
+                    pairs = ((position, entries[position]) for position in self._strongest[id(entries)])
+                else:
+                    pairs = iter(entries.items())
+                for position, field_weight in pairs:
                     value = gain * field_weight
                     if value > best_for_entry.get(position, 0.0):
                         best_for_entry[position] = value
@@ -165,7 +186,7 @@ class KnowledgeIndex:
                 coverage[position] += value
         if not coverage:
             return SearchResult((), Confidence.DECLINED)
-        candidates = sorted(coverage.items(), key=lambda item: (-item[1], item[0]))[:CANDIDATES]
+        candidates = heapq.nsmallest(CANDIDATES, coverage.items(), key=lambda item: (-item[1], item[0]))
         query_text = " ".join(terms)
         scored = []
         for position, covered in candidates:

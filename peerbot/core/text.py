@@ -41,9 +41,11 @@ def strip_chat_markup(text: str) -> str:
 
 def fold(text: str) -> str:
     """Lower-case, fold accents (é -> e) and turn punctuation into spaces."""
-    decomposed = unicodedata.normalize("NFKD", strip_invisible(text).casefold())
-    ascii_only = "".join(ch for ch in decomposed if not unicodedata.combining(ch))
-    return _NON_WORD.sub(" ", ascii_only).strip()
+    lowered = strip_invisible(text).casefold()
+    if not lowered.isascii():  # most of the knowledge base is plain ASCII: skip the per-character pass
+        decomposed = unicodedata.normalize("NFKD", lowered)
+        lowered = "".join(ch for ch in decomposed if not unicodedata.combining(ch))
+    return _NON_WORD.sub(" ", lowered).strip()
 
 
 _FOLDED_STOP_WORDS = frozenset(fold(word) for word in STOP_WORDS)
