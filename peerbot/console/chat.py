@@ -2,37 +2,65 @@
 
 It is the embedded default (no token needed) and the way tests and scripts drive PeerBot without
 Discord. Lines come from any async iterator, so tests feed it a list and the CLI feeds it stdin.
+Commands live in ``peerbot.console.commands``: each module registers its own, like a cog.
 """
 
 from __future__ import annotations
 
 import logging
-from collections.abc import AsyncIterable
+from collections.abc import AsyncIterable, AsyncIterator, Awaitable, Callable
 from typing import TextIO
 
-from peerbot.console.render import ask_text, entry_text, topics_text
-from peerbot.core.commands import INTRO, help_lines
+from peerbot.core.commands import INTRO
 from peerbot.core.knowledge import Entry
-from peerbot.core.qa import UnknownConsortium
+from peerbot.core.permissions import Actor
 from peerbot.core.services import Services
 
 log = logging.getLogger(__name__)
 
 QUIT_WORDS = {"/quit", "/exit", "quit", "exit"}
+# The terminal has one server and one member: the person running PeerBot, who is also its editor.
+LOCAL_GUILD_ID = 1
+LOCAL_MEMBER_ID = 1
+
+Handler = Callable[["ConsoleChat", str], Awaitable[None]]
 
 
 class ConsoleChat:
     """Reads questions and slash commands line by line and writes the answers."""
 
     def __init__(self, services: Services, out: TextIO, *, prompt: str = "") -> None:
+        from peerbot.console.commands import register_all
+
         self.services = services
         self.out = out
         self.prompt = prompt
-        self._last_suggestions: tuple[Entry, ...] = ()
+        self.guild_id = LOCAL_GUILD_ID
+        self.actor = Actor(LOCAL_MEMBER_ID, "you", local=True)
+        self.last_suggestions: tuple[Entry, ...] = ()
+        self._commands: dict[str, Handler] = {}
+        self._lines: AsyncIterator[str] | None = None
+        register_all(self)
+
+    def add_command(self, name: str, handler: Handler) -> None:
+        if name in self._commands:
+            raise ValueError(f"console command /{name} is registered twice")
+        self._commands[name] = handler
 
     def write(self, text: str) -> None:
         self.out.write(text + "\n")
         self.out.flush()
+
+    async def read_line(self, prompt: str) -> str | None:
+        """The next input line, for commands that ask follow-up questions; None at end of input."""
+        self.out.write(prompt)
+        self.out.flush()
+        if self._lines is None:
+            return None
+        try:
+            return (await anext(self._lines)).rstrip("\n")
+        except StopAsyncIteration:
+            return None
 
     def greet(self) -> None:
         entries = len(self.services.library.base)
@@ -44,42 +72,34 @@ class ConsoleChat:
         if text.lower() in QUIT_WORDS:
             self.write("Goodbye!")
             return False
-        if text.isdigit() and self._last_suggestions:
+        if text.isdigit() and self.last_suggestions:
             number = int(text)
-            if 1 <= number <= len(self._last_suggestions):
-                self.write(entry_text(self._last_suggestions[number - 1]))
+            if 1 <= number <= len(self.last_suggestions):
+                from peerbot.console.render import entry_text
+
+                self.write(entry_text(self.last_suggestions[number - 1]))
                 return True
         if text.startswith("/"):
             command, _, rest = text[1:].partition(" ")
-            await self._command(command.lower(), rest.strip())
+            handler = self._commands.get(command.lower())
+            if handler is None:
+                self.write(f"Unknown command /{command[:40]}. Type /help to see the commands.")
+            else:
+                await handler(self, rest.strip())
         else:
-            await self._ask(text)
+            await self._commands["ask"](self, text)
         return True
-
-    async def _command(self, command: str, rest: str) -> None:
-        if command == "ask":
-            await self._ask(rest)
-        elif command == "topics":
-            try:
-                self.write(topics_text(self.services.questions.topics(rest or None)))
-            except UnknownConsortium as exc:
-                self.write(str(exc))
-        elif command == "help":
-            self.write("Commands:\n" + "\n".join(f"  {line}" for line in help_lines()))
-            self.write("  A line without a command is a question. /quit leaves.")
-        else:
-            self.write(f"Unknown command /{command[:40]}. Type /help to see the commands.")
-
-    async def _ask(self, question: str) -> None:
-        result = await self.services.questions.ask(question)
-        self._last_suggestions = result.suggestions
-        self.write(ask_text(result))
 
     async def run(self, lines: AsyncIterable[str]) -> None:
         """Serve until /quit or the end of input."""
+        self._lines = aiter(lines)
         self.greet()
         self._show_prompt()
-        async for line in lines:
+        while True:
+            try:
+                line = await anext(self._lines)
+            except StopAsyncIteration:
+                return
             try:
                 keep_going = await self.handle(line)
             except Exception:  # a bug in one answer must not end the member's session

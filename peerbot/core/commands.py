@@ -11,7 +11,9 @@ class CommandHelp:
     summary: str
 
 
-ASK_COMMANDS: tuple[CommandHelp, ...] = (
+# Every command of every capability, in the order /help shows them. A capability adds its lines here,
+# so Discord's /help and the terminal's /help can never disagree.
+COMMANDS: tuple[CommandHelp, ...] = (
     CommandHelp("/ask <question>", "Answer a question about the PLP lessons, citing its source."),
     CommandHelp("/topics [consortium]", "List what I can answer, by consortium (e.g. /topics rrr)."),
     CommandHelp("/help", "Show this list."),
@@ -23,6 +25,6 @@ INTRO = (
 )
 
 
-def help_lines(extra: tuple[CommandHelp, ...] = ()) -> list[str]:
+def help_lines() -> list[str]:
     """One line per command, for any front-end to print."""
-    return [f"{command.usage} - {command.summary}" for command in (*ASK_COMMANDS, *extra)]
+    return [f"{command.usage} - {command.summary}" for command in COMMANDS]

@@ -6,7 +6,10 @@ import logging
 from dataclasses import dataclass
 from pathlib import Path
 
+from peerbot.core.guild_settings import GuildSettingsStore
+from peerbot.core.intros import IntroStore
 from peerbot.core.library import KnowledgeLibrary
+from peerbot.core.privacy import PrivacyService
 from peerbot.core.qa import QuestionService
 from peerbot.core.storage import Database
 from peerbot.core.unanswered import UnansweredLog
@@ -20,6 +23,9 @@ class Services:
     questions: QuestionService
     database: Database
     unanswered: UnansweredLog
+    guild_settings: GuildSettingsStore
+    intros: IntroStore
+    privacy: PrivacyService
 
     @classmethod
     async def open(cls, knowledge_dir: Path, database_path: Path) -> Services:
@@ -28,7 +34,18 @@ class Services:
         database = await Database.open(database_path)
         unanswered = UnansweredLog(database)
         questions = QuestionService(library, on_unanswered=unanswered.record)
-        return cls(library, questions, database, unanswered)
+        privacy = PrivacyService()
+        intros = IntroStore(database)
+        intros.register_privacy(privacy)  # every store of member data registers its erase step here
+        return cls(
+            library=library,
+            questions=questions,
+            database=database,
+            unanswered=unanswered,
+            guild_settings=GuildSettingsStore(database),
+            intros=intros,
+            privacy=privacy,
+        )
 
     async def close(self) -> None:
         await self.database.close()

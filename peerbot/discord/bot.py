@@ -5,12 +5,12 @@ from __future__ import annotations
 import logging
 
 import discord
+from discord import app_commands
 from discord.ext import commands
 
 from peerbot.config import Settings
 from peerbot.core.services import Services
-from peerbot.discord.cogs.ask import AskCog
-from peerbot.discord.views import EntryButton
+from peerbot.discord.cogs import extension_names
 
 log = logging.getLogger(__name__)
 
@@ -35,8 +35,9 @@ class PeerBot(commands.Bot):
         self.services = services
 
     async def setup_hook(self) -> None:
-        self.add_dynamic_items(EntryButton)
-        await self.add_cog(AskCog(self))
+        for name in extension_names():
+            await self.load_extension(name)
+        self.tree.on_error = self.on_app_command_error
         if self.settings.guild_id:
             guild = discord.Object(self.settings.guild_id)
             self.tree.copy_global_to(guild=guild)
@@ -45,6 +46,20 @@ class PeerBot(commands.Bot):
         else:
             synced = await self.tree.sync()
             log.info("Synced %d global commands (they may take a while to appear)", len(synced))
+
+    async def on_app_command_error(
+        self, interaction: discord.Interaction, error: app_commands.AppCommandError
+    ) -> None:
+        """Refusals and user errors are told to the member privately; bugs are logged, not shown."""
+        if isinstance(error, app_commands.CheckFailure):
+            message = str(error) or "Sorry, you can't use this command here."
+        else:
+            log.error("Command %s failed", interaction.command and interaction.command.name, exc_info=error)
+            message = "Sorry, something went wrong. Please try again."
+        if interaction.response.is_done():
+            await interaction.followup.send(message, ephemeral=True)
+        else:
+            await interaction.response.send_message(message, ephemeral=True)
 
     async def on_ready(self) -> None:
         log.info("Ready as %s in %d guild(s)", self.user, len(self.guilds))

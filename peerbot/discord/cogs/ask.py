@@ -14,7 +14,7 @@ from peerbot.core.commands import INTRO, help_lines
 from peerbot.core.knowledge import CONSORTIA
 from peerbot.core.qa import AskResult, UnknownConsortium
 from peerbot.discord.embeds import COLOUR, ask_reply, topics_embed
-from peerbot.discord.views import suggestions_view
+from peerbot.discord.views import EntryButton, suggestions_view
 
 if TYPE_CHECKING:
     from peerbot.discord.bot import PeerBot
@@ -109,3 +109,8 @@ class AskCog(commands.Cog, name="Questions"):
         original = getattr(error, "original", error)
         log.error("Command %s failed", ctx.command, exc_info=original)
         await ctx.send("Sorry, something went wrong answering that. Please try again.", ephemeral=True)
+
+
+async def setup(bot: PeerBot) -> None:
+    bot.add_dynamic_items(EntryButton)
+    await bot.add_cog(AskCog(bot))
