@@ -17,6 +17,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent
 VENV = ROOT / ".venv"
 STAMP = VENV / ".peerbot-installed"
+EXTRAS = "test,bench"  # bench: the quick benchmark run is one of the tests, so it cannot rot
 USAGE = """usage: python3 dev.py start [peerbot arguments]   start PeerBot (terminal; Discord with a token)
        python3 dev.py test [pytest arguments]     lint, then run the whole test suite
        python3 dev.py install                     only create .venv and install"""
@@ -27,17 +28,17 @@ def venv_python() -> Path:
 
 
 def ensure_installed() -> Path:
-    wanted = hashlib.sha256((ROOT / "pyproject.toml").read_bytes()).hexdigest()
+    wanted = hashlib.sha256((ROOT / "pyproject.toml").read_bytes() + EXTRAS.encode()).hexdigest()
     python = venv_python()
     if python.exists() and STAMP.exists() and STAMP.read_text() == wanted:
         return python
     if not python.exists():
         print(f"Creating {VENV} ...", file=sys.stderr)
         venv.EnvBuilder(with_pip=True).create(VENV)
-    print("Installing PeerBot and its test tools into .venv ...", file=sys.stderr)
+    print("Installing PeerBot, its test and benchmark tools into .venv ...", file=sys.stderr)
     pip = [str(python), "-m", "pip", "install", "--disable-pip-version-check", "--quiet"]
     subprocess.run([*pip, "--upgrade", "pip"], check=True)
-    subprocess.run([*pip, "-e", f"{ROOT}[test]"], check=True)
+    subprocess.run([*pip, "-e", f"{ROOT}[{EXTRAS}]"], check=True)
     STAMP.write_text(wanted)
     return python
 

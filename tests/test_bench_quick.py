@@ -1,0 +1,63 @@
+"""``python -m bench --quick`` still runs end to end and writes a complete report.
+
+A smoke test of the benchmark suite itself: it checks the report's shape and that it holds figures,
+never how fast anything is (that is what the report is for, and test machines vary).
+"""
+
+from __future__ import annotations
+
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+REPO = Path(__file__).resolve().parents[1]
+
+SECTIONS = (
+    "## Machine",
+    "## Headline figures",
+    "## 1. Answer quality",
+    "### By kind of question",
+    "### By consortium",
+    "### Questions PeerBot gets wrong",
+    "## 2. Retrieval latency vs knowledge-base size",
+    "### Index build",
+    "## 3. Resident memory",
+    "## 4. Start-to-ready of the terminal chat",
+    "## Not measured yet",
+    "## Run time",
+)
+
+
+def test_quick_run_writes_the_report_and_plots(tmp_path: Path) -> None:
+    pytest.importorskip("matplotlib")
+    pytest.importorskip("rank_bm25")
+    done = subprocess.run(
+        [sys.executable, "-m", "bench", "--quick", "--out", str(tmp_path)],
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+        timeout=600,  # a hang guard, not a speed check
+    )
+    assert done.returncode == 0, done.stderr[-3000:]
+
+    report = (tmp_path / "benchmarks.md").read_text(encoding="utf-8")
+    for heading in SECTIONS:
+        assert heading in report, heading
+    assert re.search(
+        r"\| Top-1 accuracy \(\d+ answerable\) \| \d+\.\d% \| \d+\.\d% \| [+-]\d+\.\d pts", report
+    )
+    assert re.search(r"\| MRR@5 \| \d+\.\d% \|", report)
+    assert re.search(r"\| 1,000 \| \d+ × \d+ \| \d+\.\d{3} \| \d+\.\d{3} \| \d+\.\d{2}× \|", report)
+    assert re.search(r"PeerBot p99 at 1,000 entries ≤ 2 ms: (✅ PASS|❌ FAIL)", report)
+    assert re.search(
+        r"\| PeerBot, bundled knowledge \(\d+ entries\) \| \d+ \| \d+\.\d{3} \| \d+\.\d{3} \|", report
+    )
+    assert re.search(r"\| 1,000 \| \d+\.\d \| \d+\.\d \|", report)  # memory: imports-only baselines
+    assert "not measured yet" in report
+    for plot in ("latency.png", "quality.png", "memory.png"):
+        assert (tmp_path / "bench" / plot).read_bytes()[:8] == b"\x89PNG\r\n\x1a\n", plot
+    # The command prints the figures it writes.
+    assert "| MRR@5 |" in done.stdout and "PeerBot p99 at 1,000 entries" in done.stdout
