@@ -16,9 +16,11 @@ log = logging.getLogger(__name__)
 
 
 def intents() -> discord.Intents:
-    """The intents PeerBot needs; Message Content is privileged and must be enabled in the portal."""
+    """The intents PeerBot needs; Message Content and Server Members are privileged (enable both in the
+    portal). Members brings joins (the welcome) and leaves (the server's retention choice)."""
     wanted = discord.Intents.default()
     wanted.message_content = True
+    wanted.members = True
     return wanted
 
 
