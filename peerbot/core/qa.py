@@ -53,14 +53,22 @@ class UnknownConsortium(ValueError):
 
 # Called with (question, outcome, guild id) for every declined or uncertain question.
 UnansweredHook = Callable[[str, Outcome, int | None], Awaitable[None]]
+# Called with (entry id, guild id) for every answer shown, so editors see what is asked most.
+AnsweredHook = Callable[[str, int | None], Awaitable[None]]
 
 
 class QuestionService:
     """Turns a member's text into an :class:`AskResult` using the library's current index."""
 
-    def __init__(self, library: KnowledgeLibrary, on_unanswered: UnansweredHook | None = None) -> None:
+    def __init__(
+        self,
+        library: KnowledgeLibrary,
+        on_unanswered: UnansweredHook | None = None,
+        on_answered: AnsweredHook | None = None,
+    ) -> None:
         self.library = library
         self._on_unanswered = on_unanswered
+        self._on_answered = on_answered
 
     async def ask(self, text: str, *, guild_id: int | None = None) -> AskResult:
         question = strip_invisible(text).strip()
@@ -71,6 +79,7 @@ class QuestionService:
         result = index.search(strip_chat_markup(question), limit=5)
         thresholds = index.thresholds
         if result.confidence is Confidence.CONFIDENT:
+            await self._served(result.matches[0].entry.id, guild_id)
             return AskResult(question, Outcome.ANSWERED, result.matches)
         if result.confidence is Confidence.UNCERTAIN:
             close = tuple(
@@ -79,6 +88,7 @@ class QuestionService:
                 if result.matches[0].score - match.score < thresholds.margin * 2
             )[:MAX_SUGGESTIONS]
             await self._report(question, Outcome.UNCERTAIN, guild_id)
+            await self._served(result.matches[0].entry.id, guild_id)
             return AskResult(question, Outcome.UNCERTAIN, result.matches, close)
         suggestions = tuple(m.entry for m in result.matches if m.score >= thresholds.suggest)[
             :MAX_SUGGESTIONS
@@ -110,6 +120,13 @@ class QuestionService:
                 await self._on_unanswered(question, outcome, guild_id)
             except Exception:  # a failing log must never cost the member their answer
                 log.exception("Recording an unanswered question failed")
+
+    async def _served(self, entry_id: str, guild_id: int | None) -> None:
+        if self._on_answered is not None:
+            try:
+                await self._on_answered(entry_id, guild_id)
+            except Exception:  # counting must never cost the member their answer
+                log.exception("Counting an answer served failed")
 
     def entry(self, entry_id: str) -> Entry | None:
         return self.library.base.get(entry_id)

@@ -25,3 +25,11 @@ class UnansweredLog:
     async def count(self) -> int:
         row = await self._database.fetch_one("SELECT COUNT(*) FROM unanswered_question")
         return int(row[0]) if row else 0
+
+    async def recent(self, guild_id: int | None, limit: int = 2000) -> list[str]:
+        """The latest questions of one server (None: direct messages and the terminal), newest first."""
+        rows = await self._database.fetch_all(
+            "SELECT question FROM unanswered_question WHERE guild_id IS ? ORDER BY id DESC LIMIT ?",
+            (guild_id, limit),
+        )
+        return [row["question"] for row in rows]

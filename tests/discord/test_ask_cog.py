@@ -56,7 +56,8 @@ async def test_ask_sends_an_embed_with_source(cog: AskCog) -> None:
     assert kwargs["embed"].title == "SDGs"
     fields = {field.name: field.value for field in kwargs["embed"].fields}
     assert fields == {"Consortium": "General", "Source": "French Impact: PLP topic"}
-    assert "view" not in kwargs
+    ids = [item.custom_id for item in kwargs["view"].children]  # Helpful / Not helpful only
+    assert ids == ["peerbot:vote:up:glossary-sdgs", "peerbot:vote:down:glossary-sdgs"]
 
 
 async def test_decline_offers_buttons_for_suggestions(cog: AskCog) -> None:

@@ -14,7 +14,8 @@ from peerbot.core.commands import INTRO, help_lines
 from peerbot.core.knowledge import CONSORTIA
 from peerbot.core.qa import AskResult, UnknownConsortium
 from peerbot.discord.embeds import COLOUR, ask_reply, topics_embed
-from peerbot.discord.views import EntryButton, suggestions_view
+from peerbot.discord.feedback_views import VoteButton, answer_view
+from peerbot.discord.views import EntryButton
 
 if TYPE_CHECKING:
     from peerbot.discord.bot import PeerBot
@@ -32,7 +33,7 @@ class AskCog(commands.Cog, name="Questions"):
     async def _answer(self, question: str, guild: discord.Guild | None) -> tuple[AskResult, dict]:
         result = await self.questions.ask(question, guild_id=guild.id if guild else None)
         content, embed = ask_reply(result)
-        view = suggestions_view(result.suggestions)
+        view = answer_view(result)  # did-you-mean buttons, and Helpful / Not helpful under an answer
         kwargs: dict = {"content": content, "embed": embed}
         if view is not None:
             kwargs["view"] = view
@@ -112,5 +113,5 @@ class AskCog(commands.Cog, name="Questions"):
 
 
 async def setup(bot: PeerBot) -> None:
-    bot.add_dynamic_items(EntryButton)
+    bot.add_dynamic_items(EntryButton, VoteButton)
     await bot.add_cog(AskCog(bot))
