@@ -67,7 +67,9 @@ async def _console(settings: Settings) -> int:
     from peerbot.console.chat import ConsoleChat
     from peerbot.core.services import Services
 
-    services = await Services.open(settings.knowledge_dir, settings.database_path)
+    services = await Services.open(
+        settings.knowledge_dir, settings.database_path, event_settings=settings.events
+    )
     try:
         chat = ConsoleChat(services, sys.stdout, prompt="you> " if sys.stdin.isatty() else "")
         await chat.run(_stdin_lines(sys.stdin))

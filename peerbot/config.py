@@ -7,6 +7,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
+from peerbot.core.events import EventError, EventSettings, parse_offsets
 from peerbot.core.knowledge_loader import bundled_knowledge_dir
 
 
@@ -24,6 +25,7 @@ class Settings:
     api_url: str | None
     gateway_url: str | None
     log_level: str
+    events: EventSettings = EventSettings()  # noqa: RUF009 - frozen, so one shared default is safe
 
     @property
     def database_path(self) -> Path:
@@ -47,6 +49,7 @@ class Settings:
         prefix = text("PEERBOT_PREFIX") or "!"
         if len(prefix) > 5 or any(ch.isspace() for ch in prefix):
             raise ConfigError(f"PEERBOT_PREFIX must be 1-5 characters without spaces, got {prefix!r}")
+        events = _event_settings(text("PEERBOT_EVENT_REMINDERS"), text("PEERBOT_EVENT_GRACE"))
         return cls(
             token=text("DISCORD_TOKEN"),
             knowledge_dir=Path(knowledge).expanduser() if knowledge else bundled_knowledge_dir(),
@@ -56,4 +59,25 @@ class Settings:
             api_url=text("PEERBOT_DISCORD_API_URL"),
             gateway_url=text("PEERBOT_DISCORD_GATEWAY_URL"),
             log_level=level,
+            events=events,
         )
+
+
+def _event_settings(reminders: str | None, grace: str | None) -> EventSettings:
+    """PEERBOT_EVENT_REMINDERS ("24h,1h", units s/m/h/d, or "none") and PEERBOT_EVENT_GRACE ("6h")."""
+    defaults = EventSettings()
+    try:
+        offsets = defaults.reminders
+        if reminders is not None:
+            offsets = () if reminders.lower() == "none" else parse_offsets(reminders)
+    except EventError as exc:
+        raise ConfigError(f"PEERBOT_EVENT_REMINDERS: {exc}") from None
+    try:
+        window = defaults.grace
+        if grace is not None:
+            (window,) = parse_offsets(grace)
+    except (EventError, ValueError):
+        raise ConfigError(
+            f"PEERBOT_EVENT_GRACE must be one duration such as 6h or 30m, got {grace!r}"
+        ) from None
+    return EventSettings(reminders=offsets, grace=window)

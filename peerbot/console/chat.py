@@ -40,12 +40,17 @@ class ConsoleChat:
         self.last_suggestions: tuple[Entry, ...] = ()
         self._commands: dict[str, Handler] = {}
         self._lines: AsyncIterator[str] | None = None
+        self._background: list[tuple[Callable[[], None], Callable[[], Awaitable[None]]]] = []
         register_all(self)
 
     def add_command(self, name: str, handler: Handler) -> None:
         if name in self._commands:
             raise ValueError(f"console command /{name} is registered twice")
         self._commands[name] = handler
+
+    def add_background(self, start: Callable[[], None], stop: Callable[[], Awaitable[None]]) -> None:
+        """Work that runs while the chat runs (event reminders): started by run(), stopped at its end."""
+        self._background.append((start, stop))
 
     def write(self, text: str) -> None:
         self.out.write(text + "\n")
@@ -94,6 +99,16 @@ class ConsoleChat:
         """Serve until /quit or the end of input."""
         self._lines = aiter(lines)
         self.greet()
+        for start, _ in self._background:
+            start()
+        try:
+            await self._serve()
+        finally:
+            for _, stop in self._background:
+                await stop()
+
+    async def _serve(self) -> None:
+        assert self._lines is not None
         self._show_prompt()
         while True:
             try:
