@@ -6,8 +6,13 @@ import logging
 from dataclasses import dataclass
 from pathlib import Path
 
+from peerbot.core.events import EventSettings, EventStore
+from peerbot.core.feedback import AnswerFeedback
+from peerbot.core.gaps import KnowledgeGaps
 from peerbot.core.guild_settings import GuildSettingsStore
 from peerbot.core.intros import IntroStore
+from peerbot.core.knowledge_audit import KnowledgeAudit
+from peerbot.core.knowledge_editor import KnowledgeEditor
 from peerbot.core.library import KnowledgeLibrary
 from peerbot.core.privacy import PrivacyService
 from peerbot.core.qa import QuestionService
@@ -26,17 +31,29 @@ class Services:
     guild_settings: GuildSettingsStore
     intros: IntroStore
     privacy: PrivacyService
+    editor: KnowledgeEditor
+    feedback: AnswerFeedback
+    gaps: KnowledgeGaps
+    events: EventStore
 
     @classmethod
-    async def open(cls, knowledge_dir: Path, database_path: Path) -> Services:
+    async def open(
+        cls, knowledge_dir: Path, database_path: Path, *, event_settings: EventSettings | None = None
+    ) -> Services:
         """Load the knowledge (raising KnowledgeError) and open the database (raising DatabaseError)."""
         library = KnowledgeLibrary(knowledge_dir)
         database = await Database.open(database_path)
         unanswered = UnansweredLog(database)
-        questions = QuestionService(library, on_unanswered=unanswered.record)
+        feedback = AnswerFeedback(database, library)
+        questions = QuestionService(library, on_unanswered=unanswered.record, on_answered=feedback.served)
         privacy = PrivacyService()
         intros = IntroStore(database)
         intros.register_privacy(privacy)  # every store of member data registers its erase step here
+        audit = KnowledgeAudit(database)
+        audit.register_privacy(privacy)  # editors' ids in the knowledge history: anonymised on erase
+        feedback.register_privacy(privacy)  # Helpful / Not helpful votes
+        events = EventStore(database, event_settings)
+        events.register_privacy(privacy)
         return cls(
             library=library,
             questions=questions,
@@ -45,6 +62,10 @@ class Services:
             guild_settings=GuildSettingsStore(database),
             intros=intros,
             privacy=privacy,
+            editor=KnowledgeEditor(library, database, audit),
+            feedback=feedback,
+            gaps=KnowledgeGaps(unanswered),
+            events=events,
         )
 
     async def close(self) -> None:

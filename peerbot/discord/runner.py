@@ -17,8 +17,8 @@ from peerbot.discord.endpoints import EndpointError, apply_endpoints
 log = logging.getLogger(__name__)
 
 PRIVILEGED_HELP = (
-    "Discord refused the privileged intents PeerBot needs: enable 'Message Content Intent' on the "
-    "Bot page of your application in the Discord Developer Portal"
+    "Discord refused the privileged intents PeerBot needs: enable 'Message Content Intent' and "
+    "'Server Members Intent' on the Bot page of your application in the Discord Developer Portal"
 )
 
 
@@ -33,7 +33,9 @@ def _reload(services: Services) -> None:
 
 
 async def _serve(settings: Settings) -> None:
-    services = await Services.open(settings.knowledge_dir, settings.database_path)
+    services = await Services.open(
+        settings.knowledge_dir, settings.database_path, event_settings=settings.events
+    )
     bot = PeerBot(settings, services)
     loop = asyncio.get_running_loop()
     with contextlib.suppress(NotImplementedError, AttributeError):  # no such signals on Windows

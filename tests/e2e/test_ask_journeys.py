@@ -31,7 +31,7 @@ def embed_title(message: SentMessage) -> str | None:
 
 async def test_ready_and_commands_synced_with_options(fake: FakeDiscord, bot: RunningBot) -> None:
     commands = {command["name"]: command for command in fake.commands}
-    assert set(commands) == {"ask", "topics", "help"}
+    assert {"ask", "topics", "help"} <= set(commands)  # other capabilities add their own
     (question,) = commands["ask"]["options"]
     assert (question["name"], question["type"], question["required"]) == ("question", 3, True)
     assert question["autocomplete"] is True
@@ -54,7 +54,7 @@ async def test_slash_ask_answers_with_source(fake: FakeDiscord, bot: RunningBot)
 async def test_uncertain_answer_offers_buttons_that_show_entries(fake: FakeDiscord, bot: RunningBot) -> None:
     handle = await fake.invoke_slash("ask", {"question": "tools"})
     answer = await handle.wait_for_message()
-    ids = answer.custom_ids()
+    ids = [i for i in answer.custom_ids() if not i.startswith("peerbot:vote:")]  # Helpful / Not helpful
     assert answer.embeds and 1 <= len(ids) <= 3 and all(i.startswith("peerbot:entry:") for i in ids)
     assert "not completely sure" in answer.content
     clicked = await fake.click_button(answer, ids[0], user="bob")

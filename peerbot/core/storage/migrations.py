@@ -50,4 +50,102 @@ MIGRATIONS: tuple[str, ...] = (
         updated_at TEXT NOT NULL
     );
     """,
+    # 3: the knowledge base kept from chat: every change (who, when, the entry before and after, as YAML),
+    # Helpful / Not helpful votes (one per member per entry per server) and answers served (no user id).
+    """
+    CREATE TABLE knowledge_change (
+        id INTEGER PRIMARY KEY,
+        entry_id TEXT NOT NULL,
+        action TEXT NOT NULL CHECK (action IN ('add', 'edit', 'remove', 'restore')),
+        file TEXT NOT NULL,
+        member_id INTEGER,
+        member_name TEXT,
+        changed_at TEXT NOT NULL,
+        before TEXT,
+        after TEXT,
+        CHECK (before IS NOT NULL OR after IS NOT NULL)
+    );
+    CREATE INDEX knowledge_change_entry ON knowledge_change (entry_id, id);
+    CREATE INDEX knowledge_change_member ON knowledge_change (member_id);
+    CREATE TABLE answer_vote (
+        guild_id INTEGER NOT NULL,
+        entry_id TEXT NOT NULL,
+        member_id INTEGER NOT NULL,
+        helpful INTEGER NOT NULL CHECK (helpful IN (0, 1)),
+        voted_at TEXT NOT NULL,
+        PRIMARY KEY (guild_id, entry_id, member_id)
+    );
+    CREATE INDEX answer_vote_member ON answer_vote (member_id);
+    CREATE TABLE answer_served (
+        id INTEGER PRIMARY KEY,
+        entry_id TEXT NOT NULL,
+        guild_id INTEGER NOT NULL,
+        served_at TEXT NOT NULL
+    );
+    CREATE INDEX answer_served_guild ON answer_served (guild_id, entry_id);
+    """,
+    # Thematic events: events, their occurrences (times in UTC), one RSVP per member per occurrence, and
+    # every announcement/reminder as a delivery job row, so nothing is lost or sent twice across restarts.
+    """
+    CREATE TABLE event (
+        id INTEGER PRIMARY KEY,
+        guild_id INTEGER NOT NULL,
+        channel_id INTEGER,
+        title TEXT NOT NULL CHECK (length(title) BETWEEN 1 AND 100),
+        theme TEXT NOT NULL CHECK (length(theme) BETWEEN 1 AND 100),
+        description TEXT NOT NULL DEFAULT '' CHECK (length(description) <= 1000),
+        link TEXT CHECK (link IS NULL OR length(link) <= 500),
+        timezone TEXT NOT NULL CHECK (length(timezone) BETWEEN 1 AND 64),
+        start_at TEXT NOT NULL,
+        duration_minutes INTEGER NOT NULL CHECK (duration_minutes BETWEEN 1 AND 1440),
+        repeat TEXT CHECK (repeat IS NULL OR repeat IN ('weekly', 'monthly')),
+        interval INTEGER NOT NULL DEFAULT 1 CHECK (interval BETWEEN 1 AND 12),
+        count INTEGER CHECK (count IS NULL OR count BETWEEN 1 AND 52),
+        until TEXT,
+        reminders TEXT NOT NULL DEFAULT '',
+        created_by INTEGER,
+        cancelled INTEGER NOT NULL DEFAULT 0 CHECK (cancelled IN (0, 1)),
+        created_at TEXT NOT NULL,
+        updated_at TEXT NOT NULL
+    );
+    CREATE INDEX event_guild ON event (guild_id, cancelled);
+    CREATE TABLE event_occurrence (
+        id INTEGER PRIMARY KEY,
+        event_id INTEGER NOT NULL REFERENCES event (id) ON DELETE CASCADE,
+        number INTEGER NOT NULL CHECK (number >= 1),
+        start_at TEXT NOT NULL,
+        cancelled INTEGER NOT NULL DEFAULT 0 CHECK (cancelled IN (0, 1)),
+        message_channel_id INTEGER,
+        message_id INTEGER,
+        scheduled_event_id INTEGER,
+        UNIQUE (event_id, number)
+    );
+    CREATE TABLE event_rsvp (
+        occurrence_id INTEGER NOT NULL REFERENCES event_occurrence (id) ON DELETE CASCADE,
+        member_id INTEGER NOT NULL,
+        choice TEXT NOT NULL CHECK (choice IN ('going', 'interested', 'not_going')),
+        updated_at TEXT NOT NULL,
+        PRIMARY KEY (occurrence_id, member_id)
+    );
+    CREATE INDEX event_rsvp_member ON event_rsvp (member_id);
+    CREATE TABLE event_job (
+        id INTEGER PRIMARY KEY,
+        event_id INTEGER NOT NULL REFERENCES event (id) ON DELETE CASCADE,
+        occurrence_id INTEGER NOT NULL REFERENCES event_occurrence (id) ON DELETE CASCADE,
+        kind TEXT NOT NULL CHECK (kind IN ('announce', 'reminder', 'reminder_dm', 'starting', 'cancelled')),
+        offset_seconds INTEGER,
+        member_id INTEGER,
+        due_at TEXT NOT NULL,
+        state TEXT NOT NULL DEFAULT 'pending'
+            CHECK (state IN ('pending', 'in_flight', 'sent', 'missed', 'failed', 'cancelled')),
+        attempts INTEGER NOT NULL DEFAULT 0,
+        next_attempt_at TEXT NOT NULL,
+        last_error TEXT,
+        sent_message_id INTEGER,
+        created_at TEXT NOT NULL,
+        updated_at TEXT NOT NULL
+    );
+    CREATE INDEX event_job_active ON event_job (state, next_attempt_at);
+    CREATE INDEX event_job_member ON event_job (member_id);
+    """,
 )
