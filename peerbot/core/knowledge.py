@@ -17,6 +17,7 @@ CONSORTIA: tuple[str, ...] = (
     "UpSocial / RRR",
     "General",
 )
+GENERAL = "General"
 
 MAX_TITLE = 100  # Discord caps autocomplete choice names at 100 characters.
 MAX_ANSWER = 1500  # Short enough to read in chat; well under an embed description's 4,096.

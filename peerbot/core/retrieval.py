@@ -24,9 +24,9 @@ from functools import lru_cache
 
 from rapidfuzz import fuzz, process
 
-from peerbot.core.knowledge import Entry
+from peerbot.core.knowledge import CONSORTIA, GENERAL, Entry
 from peerbot.core.synonyms import canonical
-from peerbot.core.text import tokens
+from peerbot.core.text import fold, tokens
 
 # Field weights: a word in a title or example question says more about an entry than one in its answer.
 TITLE_WEIGHT = 1.0
@@ -36,6 +36,8 @@ ANSWER_WEIGHT = 0.6
 
 COVERAGE_SHARE = 0.4  # the rest of the confidence comes from phrasing
 UNKNOWN_WEIGHT = 0.8
+OTHER_CONSORTIUM_FACTOR = 0.7  # a question naming a consortium is about that consortium
+BROAD_BONUS = 0.05  # a one- or two-word question prefers the overview or glossary entry of its topic
 CANDIDATES = 30
 WALK_LIMIT = 5000  # postings walked at most per word; only reached on bases of many thousands
 PRUNE_POSTINGS = 2000  # below this many postings a word is always walked in full (the bundled base)
@@ -70,6 +72,30 @@ class SearchResult:
     @property
     def best(self) -> Match | None:
         return self.matches[0] if self.matches else None
+
+
+def _consortium_names() -> dict[str, str]:
+    """Folded ways of naming each consortium ("silk", "diesis", "french impact") -> its canonical name."""
+    names: dict[str, str] = {}
+    for consortium in CONSORTIA:
+        if consortium == GENERAL:
+            continue
+        for part in consortium.split("/"):
+            names[fold(part)] = consortium
+    return names
+
+
+_CONSORTIUM_NAMES = _consortium_names()
+
+
+def consortia_named(question: str) -> set[str]:
+    """Consortia the question names, so "the SILK project" is not answered from another one."""
+    padded = f" {fold(question)} "
+    return {consortium for name, consortium in _CONSORTIUM_NAMES.items() if f" {name} " in padded}
+
+
+def _is_broad(entry: Entry) -> bool:
+    return "overview" in entry.tags or "glossary" in entry.tags
 
 
 def _stem(word: str) -> str:
@@ -188,10 +214,17 @@ class KnowledgeIndex:
             return SearchResult((), Confidence.DECLINED)
         candidates = heapq.nsmallest(CANDIDATES, coverage.items(), key=lambda item: (-item[1], item[0]))
         query_text = " ".join(terms)
+        named = consortia_named(question)
+        broad = len(terms) <= 2  # "what is silk": the overview or glossary entry is the answer
         scored = []
         for position, covered in candidates:
             phrase = max(fuzz.token_sort_ratio(query_text, text) for text in self._phrases[position]) / 100.0
             score = COVERAGE_SHARE * min(covered / total, 1.0) + (1 - COVERAGE_SHARE) * phrase
+            entry = self.entries[position]
+            if named and entry.consortium not in named and entry.consortium != GENERAL:
+                score *= OTHER_CONSORTIUM_FACTOR
+            if broad and _is_broad(entry):
+                score = min(score + BROAD_BONUS, 1.0)
             scored.append((round(score, 6), position))
         scored.sort(key=lambda item: (-item[0], item[1]))
         matches = tuple(Match(self.entries[position], score) for score, position in scored[:limit])

@@ -84,3 +84,21 @@ def test_search_does_not_reread_or_renormalise_corpus(sample_dir: Path, monkeypa
     monkeypatch.setattr(retrieval, "tokens", lambda text: calls.append(text) or original(text))
     index.search("sdgs and cities")
     assert calls == ["sdgs and cities"]  # only the query is normalised
+
+
+def test_a_named_consortium_wins_over_a_shared_word(bundled_library) -> None:
+    """'project' is RRR's word, but a question about the SILK project is about SILK."""
+    best = bundled_library.index.search("what is the SILK project about").best
+    assert best is not None and best.entry.consortium == "DIESIS / SILK"
+
+
+def test_short_question_prefers_the_overview_or_glossary(bundled_library) -> None:
+    best = bundled_library.index.search("what is silk").best
+    assert best is not None and best.entry.id in {"glossary-silk", "silk-overview"}
+
+
+def test_consortia_named_reads_names_and_acronyms() -> None:
+    from peerbot.core.retrieval import consortia_named
+
+    assert consortia_named("Qué hizo French Impact con UpSocial?") == {"French Impact", "UpSocial / RRR"}
+    assert consortia_named("impact measurement in general") == set()
