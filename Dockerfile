@@ -6,7 +6,8 @@ ENV PYTHONDONTWRITEBYTECODE=1 \
     PYTHONUNBUFFERED=1 \
     PIP_NO_CACHE_DIR=1 \
     PIP_DISABLE_PIP_VERSION_CHECK=1 \
-    PEERBOT_DATA_DIR=/data
+    PEERBOT_DATA_DIR=/data \
+    PEERBOT_KNOWLEDGE_DIR=/data/knowledge
 
 RUN useradd --create-home --uid 10001 peerbot \
     && mkdir /data && chown peerbot:peerbot /data
@@ -15,7 +16,7 @@ WORKDIR /app
 COPY pyproject.toml README.md ./
 COPY peerbot ./peerbot
 COPY knowledge ./knowledge
-RUN pip install . && peerbot kb validate
+RUN pip install . && PEERBOT_KNOWLEDGE_DIR= peerbot kb validate
 
 USER peerbot
 VOLUME ["/data"]

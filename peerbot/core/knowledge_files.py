@@ -92,3 +92,21 @@ def _fsync_directory(directory: Path) -> None:
         log.debug("fsync of %s not supported", directory)
     finally:
         os.close(fd)
+
+
+def seed_from_bundled(directory: Path) -> bool:
+    """Create ``directory`` as a copy of the bundled knowledge when it does not exist yet.
+
+    Editors' changes are written back to the knowledge files, so an installation whose bundled copy
+    is read-only (a wheel, the Docker image) points PEERBOT_KNOWLEDGE_DIR at a writable folder,
+    which starts as the bundled knowledge.
+    """
+    from peerbot.core.knowledge_loader import bundled_knowledge_dir
+
+    if directory.exists():
+        return False
+    directory.mkdir(parents=True)
+    for source in knowledge_files(bundled_knowledge_dir()):
+        (directory / source.name).write_bytes(source.read_bytes())
+    log.info("Created the knowledge directory %s from the bundled knowledge", directory)
+    return True

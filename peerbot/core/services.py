@@ -13,6 +13,7 @@ from peerbot.core.guild_settings import GuildSettingsStore
 from peerbot.core.intros import IntroStore
 from peerbot.core.knowledge_audit import KnowledgeAudit
 from peerbot.core.knowledge_editor import KnowledgeEditor
+from peerbot.core.knowledge_files import seed_from_bundled
 from peerbot.core.library import KnowledgeLibrary
 from peerbot.core.privacy import PrivacyService
 from peerbot.core.qa import QuestionService
@@ -41,6 +42,7 @@ class Services:
         cls, knowledge_dir: Path, database_path: Path, *, event_settings: EventSettings | None = None
     ) -> Services:
         """Load the knowledge (raising KnowledgeError) and open the database (raising DatabaseError)."""
+        seed_from_bundled(knowledge_dir)
         library = KnowledgeLibrary(knowledge_dir)
         database = await Database.open(database_path)
         unanswered = UnansweredLog(database)

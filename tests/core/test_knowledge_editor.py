@@ -334,3 +334,15 @@ def test_derived_ids() -> None:
 def test_a_second_editor_object_shares_the_library_lock(services: Services) -> None:
     other = KnowledgeEditor(services.library, services.database, services.editor.audit)
     assert other._lock is services.editor._lock
+
+
+def test_missing_knowledge_dir_starts_as_the_bundled_knowledge(tmp_path) -> None:
+    from peerbot.core.knowledge_files import seed_from_bundled
+    from peerbot.core.knowledge_loader import bundled_knowledge_dir, load_knowledge
+
+    target = tmp_path / "data" / "knowledge"
+    assert seed_from_bundled(target) is True
+    assert len(load_knowledge(target)) == len(load_knowledge(bundled_knowledge_dir()))
+    (target / "silk.yaml").write_text("entries: []\n", encoding="utf-8")
+    assert seed_from_bundled(target) is False  # an existing folder is never overwritten
+    assert (target / "silk.yaml").read_text(encoding="utf-8") == "entries: []\n"
