@@ -2,19 +2,13 @@
 
 from __future__ import annotations
 
-import io
 from collections.abc import AsyncIterator
 from pathlib import Path
 
 import pytest
+from console_helpers import converse
 
-from peerbot.console.chat import ConsoleChat
 from peerbot.core.services import Services
-
-
-async def lines(*items: str) -> AsyncIterator[str]:
-    for item in items:
-        yield item + "\n"
 
 
 @pytest.fixture
@@ -22,12 +16,6 @@ async def services(tmp_path: Path, sample_dir: Path) -> AsyncIterator[Services]:
     opened = await Services.open(sample_dir, tmp_path / "db.sqlite3")
     yield opened
     await opened.close()
-
-
-async def converse(services: Services, *items: str) -> str:
-    out = io.StringIO()
-    await ConsoleChat(services, out).run(lines(*items))
-    return out.getvalue()
 
 
 async def test_plain_line_is_a_question_with_source(services: Services) -> None:

@@ -2,15 +2,13 @@
 
 from __future__ import annotations
 
-import asyncio
-import io
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
+from console_helpers import converse
 
-from peerbot.console.chat import ConsoleChat
 from peerbot.core.events import EventSettings
 from peerbot.core.services import Services
 
@@ -21,19 +19,6 @@ async def services(tmp_path: Path, sample_dir: Path) -> AsyncIterator[Services]:
     opened = await Services.open(sample_dir, tmp_path / "db.sqlite3", event_settings=settings)
     yield opened
     await opened.close()
-
-
-async def lines(*items: str, pause: float = 0.0) -> AsyncIterator[str]:
-    for item in items:
-        yield item + "\n"
-    if pause:
-        await asyncio.sleep(pause)  # the member stays in the chat while reminders come due
-
-
-async def converse(services: Services, *items: str, pause: float = 0.0) -> str:
-    out = io.StringIO()
-    await ConsoleChat(services, out).run(lines(*items, pause=pause))
-    return out.getvalue()
 
 
 def later(seconds: float) -> str:

@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-import io
 from collections.abc import AsyncIterator
 from pathlib import Path
 
 import pytest
+from console_helpers import converse
 
-from peerbot.console.chat import LOCAL_GUILD_ID, LOCAL_MEMBER_ID, ConsoleChat
+from peerbot.console.chat import LOCAL_GUILD_ID, LOCAL_MEMBER_ID
 from peerbot.console.commands.intros import parse_filters
 from peerbot.core.intros import IntroDraft
 from peerbot.core.permissions import Actor
@@ -18,25 +18,11 @@ from peerbot.core.services import Services
 ALICE_FORM = ["Alice Martin", "Coop Lumière", "France", "impact measurement, cooperatives", "", "rrr", "y"]
 
 
-async def lines(*items: str) -> AsyncIterator[str]:
-    for item in items:
-        yield item + "\n"
-
-
 @pytest.fixture
 async def services(tmp_path: Path, sample_dir: Path) -> AsyncIterator[Services]:
     opened = await Services.open(sample_dir, tmp_path / "db.sqlite3")
     yield opened
     await opened.close()
-
-
-async def converse(services: Services, *items: str, actor: Actor | None = None) -> str:
-    out = io.StringIO()
-    chat = ConsoleChat(services, out)
-    if actor is not None:
-        chat.actor = actor
-    await chat.run(lines(*items))
-    return out.getvalue()
 
 
 async def add_peer(

@@ -2,24 +2,18 @@
 
 from __future__ import annotations
 
-import io
 import shutil
 from collections.abc import AsyncIterator
 from pathlib import Path
 
 import pytest
+from console_helpers import converse
 
-from peerbot.console.chat import ConsoleChat
 from peerbot.core.knowledge_loader import load_knowledge
 from peerbot.core.permissions import Actor
 from peerbot.core.services import Services
 
 BUNDLED = Path(__file__).resolve().parents[2] / "knowledge"
-
-
-async def lines(*items: str) -> AsyncIterator[str]:
-    for item in items:
-        yield item + "\n"
 
 
 @pytest.fixture
@@ -34,15 +28,6 @@ async def services(tmp_path: Path, knowledge: Path) -> AsyncIterator[Services]:
     opened = await Services.open(knowledge, tmp_path / "db.sqlite3")
     yield opened
     await opened.close()
-
-
-async def converse(services: Services, *items: str, actor: Actor | None = None) -> str:
-    out = io.StringIO()
-    chat = ConsoleChat(services, out)
-    if actor is not None:
-        chat.actor = actor
-    await chat.run(lines(*items))
-    return out.getvalue()
 
 
 ADD = (
