@@ -13,7 +13,7 @@ import signal
 import sys
 import time
 from collections.abc import AsyncIterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import pytest_asyncio
@@ -87,3 +87,36 @@ async def bot(fake: FakeDiscord, tmp_path_factory) -> AsyncIterator[RunningBot]:
         yield running
     finally:
         await stop_bot(running)
+
+
+@dataclass
+class BotProcess:
+    """A bot that a test can stop and start again on the same database (restarts are journeys too)."""
+
+    fake: FakeDiscord
+    directory: Path
+    extra_env: dict[str, str] = field(default_factory=dict)
+    ready_log: str = "Ready as"
+    running: RunningBot | None = None
+    starts: int = 0
+
+    async def start(self) -> None:
+        self.starts += 1
+        env = bot_env(self.fake, self.directory / "data", **self.extra_env)
+        self.running = await start_bot(env, self.directory / f"peerbot-{self.starts}.log")
+        await self.running.wait_for_log(self.ready_log)
+
+    async def stop(self) -> None:
+        if self.running is not None:
+            await stop_bot(self.running)
+
+
+def pings_nobody(allowed_mentions: dict | None) -> bool:
+    """Discord pings only what allowed_mentions lets through: nothing parsed, no ids, no reply ping."""
+    return bool(
+        allowed_mentions is not None
+        and allowed_mentions.get("parse") == []
+        and not allowed_mentions.get("users")
+        and not allowed_mentions.get("roles")
+        and not allowed_mentions.get("replied_user", False)
+    )

@@ -6,23 +6,11 @@ import sys
 from pathlib import Path
 
 import pytest
-from conftest import RunningBot, bot_env
+from conftest import RunningBot, bot_env, pings_nobody
 from fake_discord import FakeDiscord, SentMessage
 
 BUNDLED_KNOWLEDGE = Path(__file__).resolve().parents[2] / "knowledge"
 pytestmark = [pytest.mark.e2e, pytest.mark.asyncio(loop_scope="module")]
-
-
-def pings_nobody(allowed_mentions: dict | None) -> bool:
-    """Discord pings only what allowed_mentions lets through: nothing parsed, no ids, no reply ping."""
-    if allowed_mentions is None:
-        return False
-    return (
-        allowed_mentions.get("parse") == []
-        and not allowed_mentions.get("users")
-        and not allowed_mentions.get("roles")
-        and not allowed_mentions.get("replied_user", False)
-    )
 
 
 def embed_title(message: SentMessage) -> str | None:

@@ -9,13 +9,11 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import AsyncIterator
-from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 
 import pytest
 import pytest_asyncio
-from conftest import RunningBot, bot_env, start_bot, stop_bot
+from conftest import BotProcess
 from fake_discord import FakeDiscord, SentMessage
 
 from peerbot.core.guild_settings import GuildSettingsStore
@@ -24,26 +22,6 @@ from peerbot.core.storage import Database
 pytestmark = [pytest.mark.e2e, pytest.mark.asyncio(loop_scope="module")]
 
 REMINDER_ENV = {"PEERBOT_EVENT_REMINDERS": "3s"}
-
-
-@dataclass
-class BotProcess:
-    """The module's bot, restartable on the same database."""
-
-    fake: FakeDiscord
-    directory: Path
-    running: RunningBot | None = None
-    starts: int = 0
-
-    async def start(self) -> None:
-        self.starts += 1
-        env = bot_env(self.fake, self.directory / "data", **REMINDER_ENV)
-        self.running = await start_bot(env, self.directory / f"peerbot-{self.starts}.log")
-        await self.running.wait_for_log("Event scheduler started")
-
-    async def stop(self) -> None:
-        if self.running is not None:
-            await stop_bot(self.running)
 
 
 @pytest_asyncio.fixture(scope="module", loop_scope="module")
@@ -63,7 +41,7 @@ async def bot(fake: FakeDiscord, tmp_path_factory: pytest.TempPathFactory) -> As
         timezone="Europe/Paris",
     )
     await database.close()
-    process = BotProcess(fake, directory)
+    process = BotProcess(fake, directory, REMINDER_ENV, ready_log="Event scheduler started")
     try:
         await process.start()
         yield process

@@ -7,12 +7,10 @@ introductions, search, edits, deletions, a newcomer, a restart and a member who 
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
-from dataclasses import dataclass
-from pathlib import Path
 
 import pytest
 import pytest_asyncio
-from conftest import RunningBot, bot_env, start_bot, stop_bot
+from conftest import BotProcess, pings_nobody
 from fake_discord import FakeDiscord, InteractionHandle, SentMessage
 from fake_discord.records import walk_components
 
@@ -30,26 +28,6 @@ ALICE = {
 }
 
 
-@dataclass
-class BotProcess:
-    """The module's bot, restartable on the same database (the persistent button must survive it)."""
-
-    fake: FakeDiscord
-    directory: Path
-    running: RunningBot | None = None
-    starts: int = 0
-
-    async def start(self) -> None:
-        self.starts += 1
-        env = bot_env(self.fake, self.directory / "data")
-        self.running = await start_bot(env, self.directory / f"peerbot-{self.starts}.log")
-        await self.running.wait_for_log("Ready as")
-
-    async def stop(self) -> None:
-        if self.running is not None:
-            await stop_bot(self.running)
-
-
 @pytest_asyncio.fixture(scope="module", loop_scope="module")
 async def bot(fake: FakeDiscord, tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[BotProcess]:
     process = BotProcess(fake, tmp_path_factory.mktemp("peerbot-intros"))
@@ -58,16 +36,6 @@ async def bot(fake: FakeDiscord, tmp_path_factory: pytest.TempPathFactory) -> As
         yield process
     finally:
         await process.stop()
-
-
-def pings_nobody(allowed_mentions: dict | None) -> bool:
-    return bool(
-        allowed_mentions is not None
-        and allowed_mentions.get("parse") == []
-        and not allowed_mentions.get("users")
-        and not allowed_mentions.get("roles")
-        and not allowed_mentions.get("replied_user", False)
-    )
 
 
 def cards(fake: FakeDiscord) -> list[SentMessage]:
