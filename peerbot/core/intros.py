@@ -6,6 +6,7 @@ zero-width characters): escaping markdown and mentions is the front-end's job wh
 
 from __future__ import annotations
 
+import heapq
 import logging
 import math
 import sqlite3
@@ -20,6 +21,7 @@ from rapidfuzz import fuzz
 from rapidfuzz.distance import OSA
 
 from peerbot.core.knowledge import CONSORTIA
+from peerbot.core.peer_index import PeerIndex
 from peerbot.core.privacy import PrivacyService
 from peerbot.core.storage import Database
 from peerbot.core.text import fold, normalise, strip_chat_markup, strip_invisible
@@ -253,19 +255,9 @@ def _words(text: str) -> list[str]:
     return list(dict.fromkeys(normalise(strip_chat_markup(text)).split()))
 
 
-def _word_score(query_word: str, words: Sequence[str]) -> tuple[float, str | None]:
-    """How well one query word is found among ``words``, and the word it matched."""
-    best, best_word = 0.0, None
-    for word in words:
-        if word == query_word:
-            return 100.0, word
-        if len(query_word) < MIN_FUZZY_WORD:
-            continue
-        prefix = 90.0 if word.startswith(query_word) else 0.0  # "financ" finds "financing"
-        score = max(prefix, fuzz.ratio(query_word, word, score_cutoff=WORD_CUTOFF))
-        if score > best:
-            best, best_word = score, word
-    return best, best_word
+def _searchable_words(intro: Introduction) -> list[str]:
+    """What a topic search looks in: "what I work on" and "what I can offer / am looking for"."""
+    return _words(f"{intro.topics}\n{intro.offer_seek}")
 
 
 def _near(a: str, b: str) -> bool:
@@ -293,6 +285,26 @@ class IntroStore:
     def __init__(self, database: Database, clock: Callable[[], datetime] = _utc_now) -> None:
         self._database = database
         self._clock = clock
+        self._indexes: dict[int, PeerIndex] = {}  # per server, built on its first search
+
+    async def _index(self, guild_id: int) -> PeerIndex:
+        index = self._indexes.get(guild_id)
+        if index is None:
+            index = PeerIndex.of(await self.all_for_guild(guild_id), _searchable_words)
+            self._indexes[guild_id] = index
+        return index
+
+    def _indexed(self, intro: Introduction) -> Introduction:
+        """Keep a built index in step with a write (a server never searched has no index to update)."""
+        index = self._indexes.get(intro.guild_id)
+        if index is not None:
+            index.upsert(intro)
+        return intro
+
+    def _unindexed(self, guild_id: int, member_id: int) -> None:
+        index = self._indexes.get(guild_id)
+        if index is not None:
+            index.remove(member_id)
 
     async def save(self, guild_id: int, member_id: int, draft: IntroDraft) -> Introduction:
         """Create or replace the member's introduction; the card ids and creation time are kept."""
@@ -333,7 +345,7 @@ class IntroStore:
         if row is None:  # written just above in the same transaction: only a broken database gets here
             raise RuntimeError(f"the introduction of member {member_id} was not saved")
         log.info("Saved the introduction of member %d in guild %d", member_id, guild_id)
-        return _intro_from_row(row)
+        return self._indexed(_intro_from_row(row))
 
     async def get(self, guild_id: int, member_id: int) -> Introduction | None:
         row = await self._database.fetch_one(
@@ -358,7 +370,8 @@ class IntroStore:
             )
             if cursor.rowcount == 0:
                 return None
-        return await self.get(guild_id, member_id)
+        intro = await self.get(guild_id, member_id)
+        return self._indexed(intro) if intro is not None else None
 
     async def delete(self, guild_id: int, member_id: int) -> Introduction | None:
         """Remove the introduction; the one removed is returned so its card can be deleted too."""
@@ -373,6 +386,7 @@ class IntroStore:
                 "DELETE FROM introduction WHERE guild_id = ? AND member_id = ?", (guild_id, member_id)
             )
         log.info("Deleted the introduction of member %d in guild %d", member_id, guild_id)
+        self._unindexed(guild_id, member_id)
         return _intro_from_row(row)
 
     async def member_left(self, guild_id: int, member_id: int, erase: bool) -> Introduction | None:
@@ -409,7 +423,10 @@ class IntroStore:
             await connection.execute("DELETE FROM introduction WHERE member_id = ?", (member_id,))
         if rows:
             log.info("Erased %d introduction(s) of member %d", len(rows), member_id)
-        return [_intro_from_row(row) for row in rows]
+        erased = [_intro_from_row(row) for row in rows]
+        for intro in erased:
+            self._unindexed(intro.guild_id, member_id)
+        return erased
 
     async def search(
         self,
@@ -454,33 +471,40 @@ class IntroStore:
         if problems:
             raise IntroError(problems)
 
-        if wanted_consortium is None:
-            intros = await self.all_for_guild(guild_id)
-        else:
-            rows = await self._database.fetch_all(
-                "SELECT * FROM introduction WHERE guild_id = ? AND consortium = ? ORDER BY member_id",
-                (guild_id, wanted_consortium),
-            )
-            intros = [_intro_from_row(row) for row in rows]
+        index = await self._index(guild_id)
+        members = index.members(wanted_consortium)
+        allowed = {member.intro.member_id for member in members} if wanted_consortium else None
 
         country_scores: dict[int, float] = {}
         if country_text:
-            scored = {intro.member_id: _country_score(country_text, intro.country) for intro in intros}
+            by_country: dict[str, list[int]] = {}
+            for member in members:
+                by_country.setdefault(member.country, []).append(member.intro.member_id)
+            scored = {country: _country_score(country_text, country) for country in by_country}
             any_exact = any(exact for _, exact in scored.values())
             country_scores = {
-                member: score
-                for member, (score, exact) in scored.items()
+                member_id: score
+                for country, (score, exact) in scored.items()
                 if score > 0 and (exact or not any_exact)
+                for member_id in by_country[country]
             }
 
+        topic_hits: list[dict[int, tuple[float, str]]] = []
+        if topic_words:
+            for word in topic_words:
+                scores = index.word_scores(word, min_fuzzy=MIN_FUZZY_WORD, cutoff=WORD_CUTOFF)
+                topic_hits.append(index.best_hits(scores, allowed))
+            candidates = {member_id for hits in topic_hits for member_id in hits}
+            members = [member for member in members if member.intro.member_id in candidates]
+
         matches: list[PeerMatch] = []
-        for intro in intros:
+        for member in members:
+            intro: Introduction = member.intro  # type: ignore[assignment]
             parts: list[float] = []
             overlap: list[str] = []
             if topic_words:
-                words = _words(f"{intro.topics}\n{intro.offer_seek}")
-                found = [_word_score(word, words) for word in topic_words]
-                score = sum(s for s, _ in found) / len(found)
+                found = [hits.get(intro.member_id, (0.0, None)) for hits in topic_hits]
+                score = sum(hit for hit, _ in found) / len(found)
                 if score <= MIN_TOPIC_SCORE:
                     continue
                 parts.append(score)
@@ -491,8 +515,8 @@ class IntroStore:
                 parts.append(country_scores[intro.member_id])
             score = sum(parts) / len(parts) if parts else 100.0
             matches.append(PeerMatch(intro, round(score, 2), overlap))
-        matches.sort(key=lambda m: (-m.score, m.intro.member_id))
-        return SearchPage(matches[offset : offset + limit], len(matches))
+        page = heapq.nsmallest(offset + limit, matches, key=lambda m: (-m.score, m.intro.member_id))
+        return SearchPage(page[offset:], len(matches))
 
     async def match(self, guild_id: int, member_id: int, limit: int = MATCH_LIMIT) -> list[PeerMatch]:
         """The members whose "what I work on" overlaps this member's most, with the shared words.

@@ -423,3 +423,32 @@ async def test_version_1_database_is_upgraded_keeping_its_rows(tmp_path: Path) -
         assert {"introduction", "guild_settings", "unanswered_question"} <= tables
     finally:
         await upgraded.close()
+
+
+async def test_search_index_follows_every_write(store: IntroStore) -> None:
+    """The in-memory index is built on the first search and kept in step, never stale."""
+    await store.save(GUILD, 1, draft(topics="social procurement"))
+    assert (await store.search(GUILD, topic="procurement")).total == 1  # builds the index
+    await store.save(GUILD, 2, draft(name="Bea", topics="procurement for cities"))
+    assert [m.intro.member_id for m in (await store.search(GUILD, topic="procurement")).items] == [1, 2]
+    await store.save(GUILD, 1, draft(topics="impact measurement"))  # edited: no longer about procurement
+    assert [m.intro.member_id for m in (await store.search(GUILD, topic="procurement")).items] == [2]
+    await store.set_card(GUILD, 2, 10, 20)
+    (found,) = (await store.search(GUILD, topic="procurement")).items
+    assert found.intro.card == (10, 20)
+    await store.delete(GUILD, 2)
+    assert (await store.search(GUILD, topic="procurement")).total == 0
+    await store.forget_member(1)
+    assert (await store.search(GUILD)).total == 0
+
+
+async def test_200_concurrent_saves_are_all_stored(store: IntroStore) -> None:
+    import asyncio
+
+    async def save(member_id: int) -> None:
+        await store.save(GUILD, member_id, draft(name=f"Member {member_id}", topics=f"topic {member_id}"))
+
+    await asyncio.gather(*(save(member_id) for member_id in range(1, 201)))
+    stored = await store.all_for_guild(GUILD)
+    assert [intro.member_id for intro in stored] == list(range(1, 201))
+    assert (await store.search(GUILD, limit=25)).total == 200
