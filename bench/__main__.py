@@ -57,14 +57,9 @@ BENCHMARKS: list[Benchmark] = [
     Benchmark("latency", "Retrieval latency vs size", _lazy("latency")),
     Benchmark("memory", "Resident memory", _lazy("memory")),
     Benchmark("startup", "Start-to-ready", _lazy("startup")),
-    Benchmark(
-        "discord",
-        "End-to-end Discord latency",
-        None,
-        "time from a /ask interaction to PeerBot's reply, against the loopback fake Discord (tests/e2e)",
-    ),
-    Benchmark("peers", "/peers search", None, "latency and quality of searching member profiles"),
-    Benchmark("scheduler", "Scheduler lateness", None, "how late event reminders fire under load"),
+    Benchmark("discord", "End-to-end Discord latency", _lazy("discord_e2e")),
+    Benchmark("peers", "/peers search", _lazy("peers")),
+    Benchmark("scheduler", "Scheduler lateness", _lazy("scheduler")),
 ]
 
 

@@ -26,6 +26,8 @@ from peerbot.core.knowledge_loader import load_knowledge
 ROOT = Path(__file__).resolve().parents[1]
 KNOWLEDGE_DIR = ROOT / "knowledge"
 EVAL_SET = ROOT / "tests" / "data" / "eval_questions.yaml"
+# Beyond the terminal chat's imports: what the scheduler and Discord benchmarks run.
+BENCHED_MODULES = ("peerbot.core.intros", "peerbot.core.scheduler", "peerbot.discord.runner")
 
 
 @dataclass(frozen=True, slots=True)
@@ -169,10 +171,15 @@ def _git_revision() -> str:
 def code_files() -> dict[str, str]:
     """A hash per file of the PeerBot code the benchmarks run and of the knowledge, to catch edits.
 
-    Only the modules the terminal chat imports (the graph ``python -m peerbot`` loads, which includes
-    retrieval) count, so work elsewhere in the tree (Discord cogs, say) does not void a run.
+    Only the modules the benchmarks run count: the graph the terminal chat loads (``python -m peerbot``,
+    which includes retrieval), the event scheduler, and the Discord client with its cogs (the
+    end-to-end benchmark runs ``peerbot run``), so work elsewhere in the tree does not void a run.
     """
-    for name in ("peerbot.cli", "peerbot.console.chat", "peerbot.core.services"):
+    for name in ("peerbot.cli", "peerbot.console.chat", "peerbot.core.services", *BENCHED_MODULES):
+        importlib.import_module(name)
+    from peerbot.discord.cogs import extension_names
+
+    for name in extension_names():
         importlib.import_module(name)
     modules = {
         Path(module.__file__)

@@ -42,6 +42,8 @@ def summary(parts: Sequence[Section]) -> str:
 
 
 def not_measured(rows: Sequence[tuple[str, str]]) -> str:
+    if not rows:
+        return "## Not measured yet\n\nNothing: every planned benchmark is measured."
     return (
         "## Not measured yet\n\nAdd a function to `BENCHMARKS` in `bench/__main__.py` to measure these.\n\n"
         + table(

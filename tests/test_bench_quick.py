@@ -26,6 +26,9 @@ SECTIONS = (
     "### Index build",
     "## 3. Resident memory",
     "## 4. Start-to-ready of the terminal chat",
+    "## 5. End-to-end Discord latency",
+    "## 6. /peers search",
+    "## 7. Scheduler lateness: 1,000 reminders due together",
     "## Not measured yet",
     "## Run time",
 )
@@ -56,7 +59,24 @@ def test_quick_run_writes_the_report_and_plots(tmp_path: Path) -> None:
         r"\| PeerBot, bundled knowledge \(\d+ entries\) \| \d+ \| \d+\.\d{3} \| \d+\.\d{3} \|", report
     )
     assert re.search(r"\| 1,000 \| \d+\.\d \| \d+\.\d \|", report)  # memory: imports-only baselines
-    assert "not measured yet" in report
+    # Discord: the real bot in a subprocess answered every question and every baseline message.
+    assert re.search(r"\| PeerBot `!ask <question>` \| \d+ × \d+ \| \d+\.\d \| \d+\.\d \|", report)
+    assert re.search(r"\| Baseline `!help` \(no retrieval\) \| \d+ × \d+ \| \d+\.\d \| \d+\.\d \|", report)
+    assert re.search(r"\| PeerBot `!ask <question>` \| \d+ × \d+ \| \d+\.\d \|\n", report)  # replies/s
+    assert "routes the fake does not know" not in report
+    # /peers: 1k introductions only in --quick.
+    assert re.search(r"\| 1,000 \| \d+ × \d+ \| \d+\.\d{2} \| \d+\.\d{2} \| \d+\.\d{2}× \|", report)
+    assert "| 10,000 |" not in report.split("## 6. /peers search")[1].split("## 7.")[0]
+    # Scheduler: every reminder delivered exactly once, by the scheduler and by the baseline.
+    assert re.search(
+        r"\| PeerBot `AnnouncementScheduler` \| \d+ \| -?\d+\.\d \| -?\d+\.\d \| -?\d+\.\d \| 0 \| 0 \|",
+        report,
+    )
+    assert re.search(
+        r"\| Baseline: `loop.call_at` \| \d+ \| -?\d+\.\d \| -?\d+\.\d \| -?\d+\.\d \| 0 \| 0 \|", report
+    )
+    assert "Jobs marked missed or failed by the scheduler: 0." in report
+    assert re.search(r"## Not measured yet\n\n(Nothing|.*not measured yet)", report)
     for plot in ("latency.png", "quality.png", "memory.png"):
         assert (tmp_path / "bench" / plot).read_bytes()[:8] == b"\x89PNG\r\n\x1a\n", plot
     # The command prints the figures it writes.
