@@ -254,6 +254,39 @@ def _exists(local: datetime) -> bool:
     return back.replace(tzinfo=None) == local.replace(tzinfo=None)
 
 
+def _ambiguous(local: datetime) -> bool:
+    """True for a wall time that occurs twice (02:30 on a fall-back night): its two offsets differ."""
+    return local.replace(fold=0).utcoffset() != local.replace(fold=1).utcoffset()
+
+
+def _offset_text(local: datetime) -> str:
+    offset = local.utcoffset() or timedelta()
+    minutes = int(offset.total_seconds()) // 60
+    sign = "+" if minutes >= 0 else "-"
+    return f"{sign}{abs(minutes) // 60:02d}:{abs(minutes) % 60:02d}"
+
+
+def _lead_text(lead: timedelta) -> str:
+    """A member-readable span: "2h 5m", "3d 4h", "40s"."""
+    seconds = max(int(lead.total_seconds()), 0)
+    days, rest = divmod(seconds, 86400)
+    hours, rest = divmod(rest, 3600)
+    minutes, seconds = divmod(rest, 60)
+    parts = [f"{days}d"] * bool(days) + [f"{hours}h"] * bool(hours) + [f"{minutes}m"] * bool(minutes)
+    return " ".join(parts[:2]) or f"{seconds}s"
+
+
+def check_reminders_fit(reminders: tuple[timedelta, ...] | None, start: datetime, now: datetime) -> None:
+    """Reminders the member asked for must come after now: 24h before an event in 2h cannot be sent."""
+    lead = start - now
+    too_early = [offset for offset in reminders or () if offset >= lead]
+    if too_early:
+        raise EventError(
+            f"The {format_offset(too_early[0])} reminder would be before now: the event starts in "
+            f"{_lead_text(lead)}. Use shorter reminders, or 'none'."
+        )
+
+
 def parse_start(text: str, timezone: str, *, now: datetime) -> datetime:
     """``2026-12-03 15:00`` (in ``timezone``) or ISO 8601 with an offset, as an aware time in the zone."""
     raw = (text or "").strip()
@@ -271,6 +304,12 @@ def parse_start(text: str, timezone: str, *, now: datetime) -> datetime:
             raise EventError(
                 f"{parsed:%Y-%m-%d %H:%M} does not exist in {timezone}: the clocks change that night. "
                 "Pick another time."
+            )
+        if _ambiguous(local):
+            raise EventError(
+                f"{parsed:%Y-%m-%d %H:%M} happens twice in {timezone}: the clocks go back that night. "
+                f"Pick another time, or give the offset, e.g. {parsed:%Y-%m-%dT%H:%M}"
+                f"{_offset_text(local.replace(fold=0))}."
             )
     else:
         local = parsed.astimezone(zone)
@@ -451,6 +490,8 @@ def draft_event(
     """Validate every field of a new event; the first problem is raised as an :class:`EventError`."""
     zone = parse_zone(timezone, default_timezone)
     first = parse_start(start, zone, now=now)
+    wanted_reminders = parse_reminders(reminders)
+    check_reminders_fit(wanted_reminders, first, now)  # the configured defaults that are past are skipped
     return EventDraft(
         title=check_title(title),
         theme=check_theme(theme),
@@ -462,7 +503,7 @@ def draft_event(
         recurrence=make_recurrence(
             repeat, interval=every, count=count, until=until, timezone=zone, start=first
         ),
-        reminders=parse_reminders(reminders),
+        reminders=wanted_reminders,
     )
 
 
@@ -762,6 +803,8 @@ class EventStore:
             first = parse_start(changes["start"], zone, now=now)
         elif zone != event.timezone:  # same wall time, new zone
             first = first.replace(tzinfo=None).replace(tzinfo=ZoneInfo(zone))
+        if changes.get("reminders") is not None:
+            check_reminders_fit(parse_reminders(changes["reminders"]), first, now)
         values["timezone"] = zone
         values["start_at"] = _iso(first.astimezone(UTC))
         duration = timedelta(minutes=values.get("duration_minutes", event.duration_minutes))

@@ -78,11 +78,28 @@ def test_start_in_local_zone_and_iso_with_offset() -> None:
         ({"repeat": "weekly", "count": 60}, "from 1 to 52"),
         ({"repeat": "weekly", "until": "2026-01-01"}, "must end after"),
         ({"reminders": "soon"}, "couldn't read the reminder"),
+        ({"start": "2026-10-25 02:30"}, "happens twice in Europe/Paris"),
+        (
+            {"start": "2026-03-01 15:00", "reminders": "24h,1h"},
+            "1d reminder would be before now: the event starts in 2h",
+        ),
+        ({"start": "2026-03-02 12:00", "reminders": "1d"}, "the event starts in 23h"),
     ],
 )
 def test_bad_input_is_refused_with_a_clear_message(overrides: dict, message: str) -> None:
     with pytest.raises(EventError, match=message):
         draft(**overrides)
+
+
+def test_dst_overlap_accepts_an_explicit_offset() -> None:
+    first = parse_start("2026-10-25T02:30+02:00", "Europe/Paris", now=NOW)
+    second = parse_start("2026-10-25T02:30+01:00", "Europe/Paris", now=NOW)
+    assert second.astimezone(UTC) - first.astimezone(UTC) == timedelta(hours=1)
+
+
+def test_default_reminders_already_past_do_not_refuse_the_event() -> None:
+    event = draft(start="2026-03-01 15:00")  # in 2 hours; the 24h default is skipped when planning
+    assert event.reminders is None
 
 
 def test_offsets_accept_seconds_minutes_hours_days() -> None:
