@@ -1025,9 +1025,11 @@ class EventStore:
         if except_guild is not None:
             where += " AND e.guild_id != ?"
             params.append(except_guild)
+        # INDEXED BY: the planner otherwise picks (state, next_attempt_at) and sorts every active job,
+        # 27 ms at 10k events; the partial index in delivery order makes it one step (see bench/).
         row = await self._database.fetch_one(
-            f"SELECT j.* FROM event_job j JOIN event e ON e.id = j.event_id WHERE {where} "
-            "ORDER BY j.next_attempt_at, j.id LIMIT 1",
+            f"SELECT j.* FROM event_job j INDEXED BY event_job_next_due JOIN event e ON e.id = j.event_id "
+            f"WHERE {where} ORDER BY j.next_attempt_at, j.id LIMIT 1",
             params,
         )
         return await self._job_from_row(row) if row else None

@@ -148,4 +148,10 @@ MIGRATIONS: tuple[str, ...] = (
     CREATE INDEX event_job_active ON event_job (state, next_attempt_at);
     CREATE INDEX event_job_member ON event_job (member_id);
     """,
+    # The scheduler asks for the soonest active job after every delivery: a partial index in exactly
+    # that order makes it one index step instead of a sort of every active job.
+    """
+    CREATE INDEX event_job_next_due ON event_job (next_attempt_at, id)
+        WHERE state IN ('pending', 'in_flight');
+    """,
 )
