@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+import shutil
 import textwrap
+from collections.abc import AsyncIterator
 from pathlib import Path
 
 import pytest
 
 from peerbot.core.library import KnowledgeLibrary
 from peerbot.core.qa import QuestionService
+from peerbot.core.services import Services
 
 REPO = Path(__file__).resolve().parents[1]
 BUNDLED_KNOWLEDGE = REPO / "knowledge"
@@ -68,6 +71,22 @@ def sample_dir(tmp_path: Path) -> Path:
 @pytest.fixture
 def sample_service(sample_dir: Path) -> QuestionService:
     return QuestionService(KnowledgeLibrary(sample_dir))
+
+
+@pytest.fixture
+def knowledge(tmp_path: Path) -> Path:
+    """A writable copy of the bundled knowledge: tests that edit entries never touch knowledge/."""
+    directory = tmp_path / "knowledge"
+    shutil.copytree(BUNDLED_KNOWLEDGE, directory)
+    return directory
+
+
+@pytest.fixture
+async def bundled_services(tmp_path: Path, knowledge: Path) -> AsyncIterator[Services]:
+    """Services over that copy and a fresh database."""
+    opened = await Services.open(knowledge, tmp_path / "db.sqlite3")
+    yield opened
+    await opened.close()
 
 
 @pytest.fixture(scope="session")

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import shutil
-from collections.abc import AsyncIterator
 from pathlib import Path
 
 import pytest
@@ -13,21 +11,10 @@ from peerbot.core.knowledge_loader import load_knowledge
 from peerbot.core.permissions import Actor
 from peerbot.core.services import Services
 
-BUNDLED = Path(__file__).resolve().parents[2] / "knowledge"
-
 
 @pytest.fixture
-def knowledge(tmp_path: Path) -> Path:
-    directory = tmp_path / "knowledge"
-    shutil.copytree(BUNDLED, directory)
-    return directory
-
-
-@pytest.fixture
-async def services(tmp_path: Path, knowledge: Path) -> AsyncIterator[Services]:
-    opened = await Services.open(knowledge, tmp_path / "db.sqlite3")
-    yield opened
-    await opened.close()
+async def services(bundled_services: Services) -> Services:
+    return bundled_services
 
 
 ADD = (

@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import errno
 import os
-import shutil
 from collections.abc import AsyncIterator
 from pathlib import Path
 from unittest.mock import AsyncMock, MagicMock
@@ -26,18 +25,10 @@ from peerbot.discord.cogs.kb import KnowledgeCog
 from peerbot.discord.feedback_views import VoteButton, answer_view
 from peerbot.discord.kb_views import ConfirmRemoveView, EntryModal
 
-BUNDLED = Path(__file__).resolve().parents[2] / "knowledge"
 GUILD = 1
 ALICE, BOB, CAROL = 10, 20, 30
 EDITOR_ROLE = 77
 NEW_ID = "rrr-tools-cities-used-with-the-sse"
-
-
-@pytest.fixture
-def knowledge(tmp_path: Path) -> Path:
-    directory = tmp_path / "knowledge"
-    shutil.copytree(BUNDLED, directory)
-    return directory
 
 
 @pytest.fixture
