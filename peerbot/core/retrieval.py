@@ -36,7 +36,7 @@ ANSWER_WEIGHT = 0.6
 
 COVERAGE_SHARE = 0.4  # the rest of the confidence comes from phrasing
 UNKNOWN_WEIGHT = 0.8
-OTHER_CONSORTIUM_FACTOR = 0.7  # a question naming a consortium is about that consortium
+OTHER_CONSORTIUM_FACTOR = 0.7  # a question naming a consortium is about it, not another or the overview
 BROAD_BONUS = 0.05  # a one- or two-word question prefers the overview or glossary entry of its topic
 CANDIDATES = 30
 WALK_LIMIT = 5000  # postings walked at most per word; only reached on bases of many thousands
@@ -221,7 +221,7 @@ class KnowledgeIndex:
             phrase = max(fuzz.token_sort_ratio(query_text, text) for text in self._phrases[position]) / 100.0
             score = COVERAGE_SHARE * min(covered / total, 1.0) + (1 - COVERAGE_SHARE) * phrase
             entry = self.entries[position]
-            if named and entry.consortium not in named and entry.consortium != GENERAL:
+            if named and entry.consortium not in named:
                 score *= OTHER_CONSORTIUM_FACTOR
             if broad and _is_broad(entry):
                 score = min(score + BROAD_BONUS, 1.0)
