@@ -13,7 +13,7 @@ RUN useradd --create-home --uid 10001 peerbot \
     && mkdir /data && chown peerbot:peerbot /data
 
 WORKDIR /app
-COPY pyproject.toml README.md ./
+COPY pyproject.toml README.md LICENSE ./
 COPY peerbot ./peerbot
 COPY knowledge ./knowledge
 RUN pip install . && PEERBOT_KNOWLEDGE_DIR= peerbot kb validate
