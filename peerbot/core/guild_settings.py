@@ -9,11 +9,11 @@ from __future__ import annotations
 import logging
 import sqlite3
 from dataclasses import dataclass, fields, replace
-from datetime import UTC, datetime
 from functools import lru_cache
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
 
+from peerbot.core.clock import Clock, utc_now
 from peerbot.core.storage import Database
 
 log = logging.getLogger(__name__)
@@ -50,9 +50,27 @@ _BOOL_FIELDS = ("welcome_enabled", "erase_on_leave")
 SETTING_NAMES: tuple[str, ...] = tuple(f.name for f in fields(GuildSettings) if f.name != "guild_id")
 
 
+# Files of the zone database that are not places: the machine's own zone, a template, a placeholder.
+NOT_ZONES = frozenset({"localtime", "posixrules", "Factory"})
+
+
+@lru_cache(maxsize=1)
+def known_timezones() -> tuple[str, ...]:
+    """Every IANA name PeerBot accepts, sorted: the system's database or, lacking one, the tzdata package."""
+    return tuple(sorted(name for name in available_timezones() if name not in NOT_ZONES))
+
+
 @lru_cache(maxsize=1)
 def _zones_by_folded_name() -> dict[str, str]:
-    return {name.casefold(): name for name in available_timezones()}
+    return {name.casefold(): name for name in known_timezones()}
+
+
+def suggest_timezones(typed: str, limit: int = 25) -> list[str]:
+    """IANA names containing what was typed ("paris" -> Europe/Paris), best matches first."""
+    wanted = typed.strip().casefold().replace(" ", "_")
+    found = [name for name in known_timezones() if wanted in name.casefold()]
+    found.sort(key=lambda name: (not name.casefold().startswith(wanted), "/" not in name, len(name), name))
+    return found[:limit]
 
 
 def resolve_timezone(name: str) -> str:
@@ -63,7 +81,9 @@ def resolve_timezone(name: str) -> str:
     )
     if not wanted or len(wanted) > 64:
         raise problem
-    canonical = _zones_by_folded_name().get(wanted.casefold(), wanted)
+    canonical = _zones_by_folded_name().get(wanted.casefold())
+    if canonical is None:
+        raise problem
     try:
         ZoneInfo(canonical)
     except (ZoneInfoNotFoundError, ValueError) as exc:  # ValueError: malformed keys like "../x"
@@ -106,7 +126,8 @@ def _settings_from_row(row: sqlite3.Row) -> GuildSettings:
 class GuildSettingsStore:
     """Settings per server in SQLite; reading an unset server gives the defaults without writing."""
 
-    def __init__(self, database: Database) -> None:
+    def __init__(self, database: Database, *, clock: Clock = utc_now) -> None:
+        self._clock = clock
         self._database = database
 
     async def get(self, guild_id: int) -> GuildSettings:
@@ -151,7 +172,7 @@ class GuildSettingsStore:
                     int(updated.welcome_enabled),
                     updated.timezone,
                     int(updated.erase_on_leave),
-                    datetime.now(UTC).isoformat(),
+                    self._clock().isoformat(),
                 ),
             )
         if valid:

@@ -10,13 +10,14 @@ import discord
 import pytest
 
 from peerbot.config import Settings
+from peerbot.core.guild_settings import suggest_timezones as timezone_names
 from peerbot.core.intros import IntroDraft
 from peerbot.core.services import Services
 from peerbot.discord.bot import PeerBot, intents
 from peerbot.discord.checks import NotEditor, check_editor
 from peerbot.discord.cogs.intros import WELCOME, IntroCog
 from peerbot.discord.cogs.privacy import PrivacyCog
-from peerbot.discord.cogs.setup import SetupCog, timezone_names
+from peerbot.discord.cogs.setup import SetupCog
 from peerbot.discord.intro_cards import publish_card
 from peerbot.discord.intro_embeds import card_embed, literal
 from peerbot.discord.intro_views import ConfirmView, IntroModal, PreviewView, open_intro_form

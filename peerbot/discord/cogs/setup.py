@@ -3,15 +3,13 @@
 from __future__ import annotations
 
 import logging
-from functools import lru_cache
 from typing import TYPE_CHECKING, Any
-from zoneinfo import available_timezones
 
 import discord
 from discord import app_commands
 from discord.ext import commands
 
-from peerbot.core.guild_settings import GuildSettings, GuildSettingsError
+from peerbot.core.guild_settings import GuildSettings, GuildSettingsError, suggest_timezones
 from peerbot.core.intro_policy import settings_lines
 from peerbot.discord.checks import editor_only
 from peerbot.discord.intro_embeds import lines_embed
@@ -26,18 +24,6 @@ INTRODUCE_YOURSELF = (
     "**Introduce yourself!** Press the button to write a short card: who you are, where you work and "
     "what you work on. You see it privately before it is posted here. `/peers search` then finds peers."
 )
-
-
-@lru_cache(maxsize=1)
-def _zones() -> tuple[str, ...]:
-    return tuple(sorted(available_timezones()))
-
-
-def timezone_names(current: str, limit: int = 25) -> list[str]:
-    """IANA names containing what was typed ("paris" -> Europe/Paris), shortest first."""
-    wanted = current.strip().casefold().replace(" ", "_")
-    found = [name for name in _zones() if wanted in name.casefold()]
-    return sorted(found, key=lambda name: (not name.casefold().startswith(wanted), len(name), name))[:limit]
 
 
 def settings_embed(guild: discord.Guild, settings: GuildSettings, title: str) -> discord.Embed:
@@ -119,7 +105,7 @@ class SetupCog(commands.Cog, name="Setup"):
     async def timezone_autocomplete(
         self, interaction: discord.Interaction, current: str
     ) -> list[app_commands.Choice[str]]:
-        return [app_commands.Choice(name=name, value=name) for name in timezone_names(current, limit=25)]
+        return [app_commands.Choice(name=name, value=name) for name in suggest_timezones(current, limit=25)]
 
 
 async def setup(bot: PeerBot) -> None:
