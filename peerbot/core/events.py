@@ -20,6 +20,7 @@ from typing import Any
 from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo
 
+from peerbot.core.clock import Clock, utc_now
 from peerbot.core.guild_settings import GuildSettingsError, resolve_timezone
 from peerbot.core.privacy import PrivacyService
 from peerbot.core.storage import Database
@@ -45,7 +46,9 @@ MAX_OCCURRENCES = 52
 DEFAULT_SERIES_COUNT = 10
 DEFAULT_REMINDERS: tuple[timedelta, ...] = (timedelta(hours=24), timedelta(hours=1))
 DEFAULT_GRACE = timedelta(hours=6)
-START_EXAMPLE = "2026-12-03 15:00 (or ISO 8601, e.g. 2026-12-03T15:00+01:00)"
+START_FORMAT = "YYYY-MM-DD HH:MM"  # what Discord's option descriptions show: they stay synced for months
+EXAMPLE_WEEKDAY = 1  # Tuesday: examples are computed when shown, never written down (they would pass)
+EXAMPLE_TIME = time(15, 0)
 
 
 class EventError(ValueError):
@@ -230,10 +233,6 @@ class RsvpCounts:
 # -- parsing ---------------------------------------------------------------------------------------------
 
 
-def utc_now() -> datetime:
-    return datetime.now(UTC)
-
-
 def _ordinal(number: int) -> str:
     return {1: "1st", 2: "2nd", 3: "3rd"}.get(number, f"{number}th")
 
@@ -287,11 +286,29 @@ def check_reminders_fit(reminders: tuple[timedelta, ...] | None, start: datetime
         )
 
 
+def example_start(timezone: str, now: datetime) -> datetime:
+    """Next Tuesday at 15:00 in ``timezone``, at least a day after ``now``: a start that is valid today."""
+    local = now.astimezone(ZoneInfo(timezone))
+    days = (EXAMPLE_WEEKDAY - local.weekday()) % 7 or 7
+    return datetime.combine(local.date() + timedelta(days=days), EXAMPLE_TIME, tzinfo=ZoneInfo(timezone))
+
+
+def start_example(timezone: str, now: datetime) -> str:
+    """How to write a start, with an example that is in the future when shown."""
+    example = example_start(timezone, now)
+    return f"{example:%Y-%m-%d %H:%M} (or ISO 8601, e.g. {example:%Y-%m-%dT%H:%M}{_offset_text(example)})"
+
+
+def until_example(timezone: str, now: datetime) -> str:
+    """A last date for a series, about three months after the example start."""
+    return f"{example_start(timezone, now) + timedelta(weeks=13):%Y-%m-%d}"
+
+
 def parse_start(text: str, timezone: str, *, now: datetime) -> datetime:
-    """``2026-12-03 15:00`` (in ``timezone``) or ISO 8601 with an offset, as an aware time in the zone."""
+    """``YYYY-MM-DD HH:MM`` (in ``timezone``) or ISO 8601 with an offset, as an aware time in the zone."""
     raw = (text or "").strip()
-    problem = f"I couldn't read the start '{raw[:60]}'. Use {START_EXAMPLE}."
-    if len(raw) < 12 or len(raw) > 40:  # "2026-12-03" alone has no time of day
+    problem = f"I couldn't read the start '{raw[:60]}'. Use {start_example(timezone, now)}."
+    if len(raw) < 12 or len(raw) > 40:  # a date alone has no time of day
         raise EventError(problem)
     try:
         parsed = datetime.fromisoformat(raw.replace("Z", "+00:00").replace("z", "+00:00"))
@@ -424,7 +441,8 @@ def parse_until(text: str, timezone: str, start: datetime) -> datetime:
             until = parsed.replace(tzinfo=zone) if parsed.tzinfo is None else parsed
     except ValueError:
         raise EventError(
-            f"I couldn't read the end of the series '{raw[:40]}'. Use a date like 2027-06-30."
+            f"I couldn't read the end of the series '{raw[:40]}'. "
+            f"Use a date like {start.astimezone(zone) + timedelta(weeks=13):%Y-%m-%d}."
         ) from None
     if until < start:
         raise EventError("The series must end after its first occurrence.")
@@ -650,9 +668,12 @@ def _plan_jobs(
 class EventStore:
     """Events, their occurrences, RSVPs and delivery jobs in SQLite; schedulers listen for changes."""
 
-    def __init__(self, database: Database, settings: EventSettings | None = None) -> None:
+    def __init__(
+        self, database: Database, settings: EventSettings | None = None, *, clock: Clock = utc_now
+    ) -> None:
         self._database = database
         self.settings = settings or EventSettings()
+        self.clock = clock
         self._listeners: list[Callable[[], None]] = []
 
     # -- change notification ---------------------------------------------------------------------------
@@ -681,7 +702,7 @@ class EventStore:
         now: datetime | None = None,
     ) -> Event:
         """Store the event, its occurrences and every delivery they need."""
-        now = now or utc_now()
+        now = now or self.clock()
         starts = expand(draft.start, draft.timezone, draft.recurrence)
         reminders = self.settings.reminders if draft.reminders is None else draft.reminders
         rec = draft.recurrence
@@ -755,7 +776,7 @@ class EventStore:
 
     async def upcoming(self, guild_id: int, *, now: datetime | None = None, limit: int = 25) -> list[Event]:
         """Events of the server with an occurrence not over yet, soonest first."""
-        now = now or utc_now()
+        now = now or self.clock()
         rows = await self._database.fetch_all(
             """
             SELECT e.id, MIN(o.start_at) AS next_start FROM event e
@@ -777,7 +798,7 @@ class EventStore:
         A new start, zone or duration moves every occurrence that has not started and reschedules its
         reminders; announcements already posted are edited by the front-end.
         """
-        now = now or utc_now()
+        now = now or self.clock()
         event = await self.require(event_id, guild_id=guild_id)
         if event.cancelled:
             raise EventError("This event was cancelled; it can no longer be edited.")
@@ -853,7 +874,7 @@ class EventStore:
         self, event_id: int, *, guild_id: int, whole_series: bool = False, now: datetime | None = None
     ) -> tuple[Event, list[Occurrence]]:
         """Cancel the next occurrence, or every occurrence not started yet; queues the cancellation notice."""
-        now = now or utc_now()
+        now = now or self.clock()
         event = await self.require(event_id, guild_id=guild_id)
         if event.cancelled:
             raise EventError("This event is already cancelled.")
@@ -906,7 +927,7 @@ class EventStore:
         now: datetime | None = None,
     ) -> tuple[Event, Occurrence, RsvpCounts]:
         """One answer per member per occurrence (the next one when ``occurrence_id`` is None)."""
-        now = now or utc_now()
+        now = now or self.clock()
         event = await self.get(event_id)
         if event is None:
             raise EventError(f"There is no event {event_id}. Use /events to see their ids.")

@@ -9,9 +9,9 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass
-from datetime import UTC, datetime
 from enum import Enum
 
+from peerbot.core.clock import Clock, utc_now
 from peerbot.core.library import KnowledgeLibrary
 from peerbot.core.privacy import PrivacyService
 from peerbot.core.storage import Database
@@ -66,7 +66,8 @@ def vote_message(outcome: VoteOutcome, helpful: bool, title: str) -> str:
 class AnswerFeedback:
     """Votes and served counts, read per server for /kb stats."""
 
-    def __init__(self, database: Database, library: KnowledgeLibrary) -> None:
+    def __init__(self, database: Database, library: KnowledgeLibrary, *, clock: Clock = utc_now) -> None:
+        self._clock = clock
         self._database = database
         self._library = library
 
@@ -74,7 +75,7 @@ class AnswerFeedback:
         """Count one answer shown (called by the question service; no user id on purpose)."""
         await self._database.execute(
             "INSERT INTO answer_served (entry_id, guild_id, served_at) VALUES (?, ?, ?)",
-            (entry_id, _guild_key(guild_id), datetime.now(UTC).isoformat()),
+            (entry_id, _guild_key(guild_id), self._clock().isoformat()),
         )
 
     async def vote(self, entry_id: str, member_id: int, helpful: bool, guild_id: int | None) -> VoteOutcome:
@@ -94,7 +95,7 @@ class AnswerFeedback:
                 "INSERT INTO answer_vote (guild_id, entry_id, member_id, helpful, voted_at) "
                 "VALUES (?, ?, ?, ?, ?) ON CONFLICT (guild_id, entry_id, member_id) "
                 "DO UPDATE SET helpful = excluded.helpful, voted_at = excluded.voted_at",
-                (guild, entry_id, member_id, int(helpful), datetime.now(UTC).isoformat()),
+                (guild, entry_id, member_id, int(helpful), self._clock().isoformat()),
             )
         return VoteOutcome.RECORDED if row is None else VoteOutcome.CHANGED
 

@@ -12,7 +12,7 @@ import math
 import sqlite3
 import unicodedata
 from collections import Counter
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import NamedTuple
@@ -20,6 +20,7 @@ from typing import NamedTuple
 from rapidfuzz import fuzz
 from rapidfuzz.distance import OSA
 
+from peerbot.core.clock import Clock, utc_now
 from peerbot.core.knowledge import CONSORTIA
 from peerbot.core.peer_index import PeerIndex
 from peerbot.core.privacy import PrivacyService
@@ -229,10 +230,6 @@ def validate_draft(draft: IntroDraft) -> list[str]:
     return problems
 
 
-def _utc_now() -> datetime:
-    return datetime.now(UTC)
-
-
 def _intro_from_row(row: sqlite3.Row) -> Introduction:
     return Introduction(
         guild_id=row["guild_id"],
@@ -282,7 +279,7 @@ def _country_score(query: str, country: str) -> tuple[float, bool]:
 class IntroStore:
     """Introductions in SQLite, with fuzzy search and peer matching over one server's members."""
 
-    def __init__(self, database: Database, clock: Callable[[], datetime] = _utc_now) -> None:
+    def __init__(self, database: Database, clock: Clock = utc_now) -> None:
         self._database = database
         self._clock = clock
         self._indexes: dict[int, PeerIndex] = {}  # per server, built on its first search

@@ -11,10 +11,11 @@ from __future__ import annotations
 import logging
 import sqlite3
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import datetime
 
 import aiosqlite
 
+from peerbot.core.clock import Clock, utc_now
 from peerbot.core.knowledge import Entry
 from peerbot.core.knowledge_emitter import entry_yaml
 from peerbot.core.knowledge_loader import Problem, parse_file
@@ -98,11 +99,12 @@ def _change(row: sqlite3.Row) -> Change:
 class KnowledgeAudit:
     """Reads and writes the ``knowledge_change`` table."""
 
-    def __init__(self, database: Database) -> None:
+    def __init__(self, database: Database, *, clock: Clock = utc_now) -> None:
+        self._clock = clock
         self._database = database
 
-    @staticmethod
     async def insert(
+        self,
         connection: aiosqlite.Connection,
         *,
         action: str,
@@ -126,7 +128,7 @@ class KnowledgeAudit:
                 file,
                 actor.member_id,
                 actor.display_name or None,
-                datetime.now(UTC).isoformat(),
+                self._clock().isoformat(),
                 entry_yaml(before) if before else None,
                 entry_yaml(after) if after else None,
             ),

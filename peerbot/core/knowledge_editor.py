@@ -355,7 +355,7 @@ class KnowledgeEditor:
         new_base = KnowledgeBase.of(entries, base.directory or directory)
         try:
             async with self._database.transaction() as connection:
-                number = await KnowledgeAudit.insert(
+                number = await self.audit.insert(
                     connection, action=action, file=file, actor=actor, before=before, after=after
                 )
                 await asyncio.to_thread(write_atomically, path, text)

@@ -17,7 +17,8 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Protocol
 
-from peerbot.core.events import EventStore, Job, JobKind, JobState, utc_now
+from peerbot.core.clock import Clock, utc_now
+from peerbot.core.events import EventStore, Job, JobKind, JobState
 
 log = logging.getLogger(__name__)
 
@@ -53,7 +54,6 @@ class Sender(Protocol):
         ...
 
 
-Clock = Callable[[], datetime]
 Sleep = Callable[[float], Awaitable[None]]
 
 

@@ -2,8 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
-
+from peerbot.core.clock import Clock, utc_now
 from peerbot.core.qa import Outcome
 from peerbot.core.storage import Database
 
@@ -13,13 +12,14 @@ MAX_LOGGED = 500  # characters of a question kept; the rest says nothing more ab
 class UnansweredLog:
     """Records questions without who asked them: the text, the outcome, the guild and the time."""
 
-    def __init__(self, database: Database) -> None:
+    def __init__(self, database: Database, *, clock: Clock = utc_now) -> None:
+        self._clock = clock
         self._database = database
 
     async def record(self, question: str, outcome: Outcome, guild_id: int | None) -> None:
         await self._database.execute(
             "INSERT INTO unanswered_question (question, outcome, guild_id, asked_at) VALUES (?, ?, ?, ?)",
-            (question[:MAX_LOGGED], outcome.value, guild_id, datetime.now(UTC).isoformat()),
+            (question[:MAX_LOGGED], outcome.value, guild_id, self._clock().isoformat()),
         )
 
     async def count(self) -> int:

@@ -12,9 +12,23 @@ from console_helpers import converse
 from peerbot.core.events import EventSettings
 from peerbot.core.services import Services
 
+NOW = datetime(2026, 11, 2, 12, 0, tzinfo=UTC)  # the chat's injected clock: the dates below stay future
+
 
 @pytest.fixture
 async def services(tmp_path: Path, sample_dir: Path) -> AsyncIterator[Services]:
+    """A chat whose clock stands still at NOW, so fixed starts in the answers never pass."""
+    settings = EventSettings(reminders=(timedelta(seconds=1),))
+    opened = await Services.open(
+        sample_dir, tmp_path / "db.sqlite3", event_settings=settings, clock=lambda: NOW
+    )
+    yield opened
+    await opened.close()
+
+
+@pytest.fixture
+async def live_services(tmp_path: Path, sample_dir: Path) -> AsyncIterator[Services]:
+    """A chat on the real clock, for reminders that must really come due; its starts are computed from now."""
     settings = EventSettings(reminders=(timedelta(seconds=1),))
     opened = await Services.open(sample_dir, tmp_path / "db.sqlite3", event_settings=settings)
     yield opened
@@ -51,7 +65,7 @@ async def test_bad_input_is_explained_and_nothing_created(services: Services) ->
         "/event create", "Title", "1", "2026-12-03 15:00", "", "", "mailto:me@example.org", "", "", "",
         "/events", "/rsvp 9 going", "/rsvp 1 maybe", "/event show x", "/event create", "Half",
     )  # fmt: skip
-    assert "couldn't read the start 'next tuesday-ish'" in output
+    assert "couldn't read the start 'next tuesday-ish'. Use 2026-11-03 15:00" in output  # NOW's next Tuesday
     assert "Unknown time zone 'Mars/Base'" in output
     assert "from 1 to 1440 minutes" in output
     assert "http:// or https://" in output
@@ -84,9 +98,9 @@ async def test_edit_keeps_what_is_left_empty(services: Services) -> None:
     )
 
 
-async def test_announcement_reminder_and_start_print_when_due(services: Services) -> None:
+async def test_announcement_reminder_and_start_print_when_due(live_services: Services) -> None:
     output = await converse(
-        services, "/event create", "Quick sync", "2", later(2.5), "UTC", "", "", "", "", "1s",
+        live_services, "/event create", "Quick sync", "2", later(2.5), "UTC", "", "", "", "", "1s",
         "/rsvp 1 going",
         pause=3.6,
     )  # fmt: skip
@@ -95,3 +109,13 @@ async def test_announcement_reminder_and_start_print_when_due(services: Services
     assert output.count("[reminder for you] Quick sync") == 1
     assert output.count("[starting now] Quick sync") == 1
     assert "-- event 1 · starting now · job" in output
+
+
+async def test_the_start_example_is_always_in_the_future(services: Services) -> None:
+    """The prompt's example is computed from the clock: typing it creates the event, never 'in the past'."""
+    output = await converse(services, "/event create", "Title", "1")
+    prompt = output.split("Start (e.g. ", 1)[1]
+    example = prompt.split(" (or ISO", 1)[0]
+    assert example == "2026-11-03 15:00"  # the Tuesday after NOW (a Monday), in the server's zone (UTC)
+    created = await converse(services, "/event create", "Title", "1", example, "", "", "", "", "", "")
+    assert "Event #1 created: Title, Tue 2026-11-03 15:00" in created

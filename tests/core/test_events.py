@@ -17,9 +17,11 @@ from peerbot.core.events import (
     JobState,
     Recurrence,
     draft_event,
+    example_start,
     expand,
     parse_offsets,
     parse_start,
+    start_example,
 )
 from peerbot.core.privacy import PrivacyService
 from peerbot.core.storage import Database
@@ -239,3 +241,16 @@ async def test_privacy_describes_and_erases_rsvps(store: EventStore) -> None:
     assert (await privacy.forget(10))["event RSVPs"] == 2
     assert (await store.counts(event.occurrences[0].id)).going == 0
     assert (await store.get(event.id)).created_by is None
+
+
+@pytest.mark.parametrize("zone", ["UTC", "Europe/Paris", "America/Los_Angeles", "Pacific/Kiritimati"])
+@pytest.mark.parametrize("days", [0, 1, 2, 3, 4, 5, 6, 240, 3650])
+def test_the_start_example_is_a_future_tuesday_that_parses(zone: str, days: int) -> None:
+    """The example shown to members is computed from now, so typing it never gives 'in the past'."""
+    now = NOW + timedelta(days=days, hours=11, minutes=59)
+    example = example_start(zone, now)
+    assert example > now and example - now <= timedelta(days=8)
+    assert (example.weekday(), example.hour, example.minute) == (1, 15, 0)
+    written = start_example(zone, now).split(" (or ISO 8601, e.g. ")
+    assert parse_start(written[0], zone, now=now) == example
+    assert parse_start(written[1].rstrip(")"), zone, now=now) == example

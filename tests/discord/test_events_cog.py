@@ -151,7 +151,8 @@ async def test_create_without_announcements_channel_says_how_to_set_it(bot: Peer
     interaction.guild = MagicMock(spec=discord.Guild, id=GUILD_ID)
     interaction.response = MagicMock(spec=discord.InteractionResponse)
     interaction.response.send_message = AsyncMock()
-    await cog.create.callback(cog, interaction, title="x", start="2030-01-01 10:00")
+    next_week = f"{datetime.now(UTC) + timedelta(days=7):%Y-%m-%d} 10:00"
+    await cog.create.callback(cog, interaction, title="x", start=next_week)
     text = interaction.response.send_message.await_args.args[0]
     assert "/setup announcements_channel:#channel" in text
 

@@ -6,7 +6,15 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from peerbot.console.event_text import ConsoleEventSender, event_text, local_time
-from peerbot.core.events import THEMES, Choice, EventError, draft_event, format_offset, utc_now
+from peerbot.core.events import (
+    THEMES,
+    Choice,
+    EventError,
+    draft_event,
+    format_offset,
+    start_example,
+    until_example,
+)
 from peerbot.core.ics import event_calendar, filename
 from peerbot.core.permissions import editor_refusal, is_editor
 from peerbot.core.scheduler import AnnouncementScheduler
@@ -54,7 +62,8 @@ async def create(chat: ConsoleChat) -> None:
         theme = await _ask(chat, "Theme (a number, or your own words): ")
         if theme.isdigit() and 1 <= int(theme) <= len(THEMES):
             theme = THEMES[int(theme) - 1]
-        start = await _ask(chat, "Start (e.g. 2026-12-03 15:00): ")
+        example = start_example(settings.timezone, chat.services.clock())
+        start = await _ask(chat, f"Start (e.g. {example}): ")
         timezone = await _ask(chat, f"Time zone [{settings.timezone}]: ")
         duration = await _ask(chat, "Duration in minutes [60]: ")
         link = await _ask(chat, "Link (http/https, optional): ")
@@ -66,7 +75,8 @@ async def create(chat: ConsoleChat) -> None:
                 every = await _ask(chat, "Every how many weeks [1]: ")
             count = await _ask(chat, "How many occurrences [10]: ")
             if not count:
-                until = await _ask(chat, "Or until which date (e.g. 2027-06-30, optional): ")
+                last = until_example(settings.timezone, chat.services.clock())
+                until = await _ask(chat, f"Or until which date (e.g. {last}, optional): ")
         reminders = await _ask(chat, f"Reminders before the start [{defaults or 'none'}]: ")
     except _NoInput:
         chat.write("No event created: the input ended.")
@@ -74,7 +84,7 @@ async def create(chat: ConsoleChat) -> None:
     try:
         draft = draft_event(
             title=title, theme=theme, start=start, timezone=timezone, default_timezone=settings.timezone,
-            now=utc_now(), duration=duration, link=link, description=description, repeat=repeat,
+            now=chat.services.clock(), duration=duration, link=link, description=description, repeat=repeat,
             every=every, count=count, until=until, reminders=reminders,
         )  # fmt: skip
     except EventError as exc:
@@ -89,7 +99,9 @@ async def create(chat: ConsoleChat) -> None:
 async def show(chat: ConsoleChat, event_id: int) -> None:
     store = chat.services.events
     event = await store.require(event_id, guild_id=chat.guild_id)
-    occurrence = event.next_occurrence(utc_now()) or (event.occurrences[-1] if event.occurrences else None)
+    occurrence = event.next_occurrence(chat.services.clock()) or (
+        event.occurrences[-1] if event.occurrences else None
+    )
     counts = await store.counts(occurrence.id) if occurrence else None
     chat.write(event_text(event, occurrence, counts))
 
@@ -115,7 +127,7 @@ async def edit(chat: ConsoleChat, event_id: int) -> None:
     edited = await chat.services.events.edit(
         event_id, guild_id=chat.guild_id, **{key: value or None for key, value in changes.items()}
     )
-    summary = event_text(edited, edited.next_occurrence(utc_now()))
+    summary = event_text(edited, edited.next_occurrence(chat.services.clock()))
     chat.write(f"Event #{edited.id} updated; its reminders follow.\n{summary}")
 
 
@@ -135,7 +147,7 @@ async def ics(chat: ConsoleChat, event_id: int) -> None:
     folder = chat.services.database.path.parent / "calendars"
     folder.mkdir(parents=True, exist_ok=True)
     path = folder / filename(event)
-    path.write_bytes(event_calendar(event, now=utc_now()).encode("utf-8"))
+    path.write_bytes(event_calendar(event, now=chat.services.clock()).encode("utf-8"))
     chat.write(
         f"Calendar file written: {path}\n"
         "Import it in your calendar app (e.g. Google Calendar: Settings > Import)."
@@ -168,7 +180,7 @@ async def event_command(chat: ConsoleChat, rest: str) -> None:
 
 
 async def events_command(chat: ConsoleChat, _: str) -> None:
-    now = utc_now()
+    now = chat.services.clock()
     upcoming = await chat.services.events.upcoming(chat.guild_id, now=now)
     if not upcoming:
         chat.write("No upcoming events. Create one with /event create.")
@@ -206,6 +218,6 @@ def register(chat: ConsoleChat) -> None:
     chat.add_command("events", events_command)
     chat.add_command("rsvp", rsvp_command)
     scheduler = AnnouncementScheduler(
-        chat.services.events, ConsoleEventSender(chat), only_guild=chat.guild_id
+        chat.services.events, ConsoleEventSender(chat), clock=chat.services.clock, only_guild=chat.guild_id
     )
     chat.add_background(scheduler.start, scheduler.stop)

@@ -9,15 +9,14 @@ from __future__ import annotations
 import asyncio
 import io
 import logging
-from functools import lru_cache
 from typing import TYPE_CHECKING
 
 import discord
 from discord import app_commands
 from discord.ext import commands
 
-from peerbot.core.events import THEMES, EventError, draft_event, utc_now
-from peerbot.core.guild_settings import missing_channel_message
+from peerbot.core.events import START_FORMAT, THEMES, EventError, draft_event
+from peerbot.core.guild_settings import missing_channel_message, suggest_timezones
 from peerbot.core.ics import event_calendar, filename
 from peerbot.core.scheduler import AnnouncementScheduler
 from peerbot.discord.checks import actor_of, editor_only
@@ -34,19 +33,9 @@ THEME_CHOICES = [app_commands.Choice(name=theme, value=theme) for theme in THEME
 REPEAT_CHOICES = [app_commands.Choice(name=kind, value=kind) for kind in ("weekly", "monthly")]
 
 
-@lru_cache(maxsize=1)
-def _zones() -> tuple[str, ...]:
-    from zoneinfo import available_timezones
-
-    return tuple(sorted(available_timezones()))
-
-
 def zone_choices(current: str, limit: int = 25) -> list[app_commands.Choice[str]]:
     """IANA names containing what was typed ("paris" -> Europe/Paris), best matches first."""
-    wanted = current.strip().casefold().replace(" ", "_")
-    found = [name for name in _zones() if wanted in name.casefold()]
-    found.sort(key=lambda name: (not name.casefold().startswith(wanted), "/" not in name, len(name), name))
-    return [app_commands.Choice(name=name, value=name) for name in found[:limit]]
+    return [app_commands.Choice(name=name, value=name) for name in suggest_timezones(current, limit)]
 
 
 class EventsCog(commands.Cog, name="Events"):
@@ -58,7 +47,9 @@ class EventsCog(commands.Cog, name="Events"):
         self.bot = bot
         self.store = bot.services.events
         self.sender = DiscordEventSender(bot)
-        self.scheduler = AnnouncementScheduler(self.store, self.sender, grace=bot.settings.events.grace)
+        self.scheduler = AnnouncementScheduler(
+            self.store, self.sender, grace=bot.settings.events.grace, clock=bot.services.clock
+        )
         self._starter: asyncio.Task[None] | None = None
 
     async def cog_load(self) -> None:
@@ -78,7 +69,7 @@ class EventsCog(commands.Cog, name="Events"):
     @event.command(name="create", description="Announce an event (editors)")
     @app_commands.describe(
         title="What the event is called (at most 100 characters)",
-        start="Start, e.g. 2026-12-03 15:00 (in the time zone) or ISO 8601",
+        start=f"Start as {START_FORMAT} (in the time zone) or ISO 8601",
         theme="One of the PLP themes",
         custom_theme="Or any other theme, in your words",
         timezone="IANA time zone of the start, e.g. Europe/Paris (default: the server's)",
@@ -88,7 +79,7 @@ class EventsCog(commands.Cog, name="Events"):
         repeat="Repeat weekly or monthly (on the same weekday of the month)",
         every="Weekly series: every N weeks (default 1)",
         count="Series: how many occurrences (default 10, at most 52)",
-        until="Series: last date, e.g. 2027-06-30",
+        until="Series: last date, as YYYY-MM-DD",
         reminders="Reminders before the start, e.g. 24h,1h or 30m, or none (default: the server's)",
     )
     @app_commands.choices(theme=THEME_CHOICES, repeat=REPEAT_CHOICES)
@@ -123,7 +114,7 @@ class EventsCog(commands.Cog, name="Events"):
                 start=start,
                 timezone=timezone,
                 default_timezone=settings.timezone,
-                now=utc_now(),
+                now=self.bot.services.clock(),
                 duration=duration,
                 link=link,
                 description=description,
@@ -165,7 +156,7 @@ class EventsCog(commands.Cog, name="Events"):
         except EventError as exc:
             await interaction.response.send_message(str(exc), ephemeral=True)
             return
-        now = utc_now()
+        now = self.bot.services.clock()
         occurrence = found.next_occurrence(now) or (found.occurrences[-1] if found.occurrences else None)
         kwargs: dict = {"embed": event_embed(found, occurrence), "ephemeral": True}
         if (
@@ -183,7 +174,7 @@ class EventsCog(commands.Cog, name="Events"):
     @app_commands.describe(
         id="The event's number (see /events)",
         title="New title",
-        start="New start, e.g. 2026-12-03 15:00",
+        start=f"New start as {START_FORMAT} (in the time zone) or ISO 8601",
         theme="New PLP theme",
         custom_theme="Or any other theme",
         timezone="New IANA time zone",
@@ -268,7 +259,7 @@ class EventsCog(commands.Cog, name="Events"):
         except EventError as exc:
             await interaction.response.send_message(str(exc), ephemeral=True)
             return
-        data = event_calendar(found, now=utc_now()).encode("utf-8")
+        data = event_calendar(found, now=self.bot.services.clock()).encode("utf-8")
         await interaction.response.send_message(
             "Open the file to add the event to your calendar (Google Calendar: Settings > Import).",
             file=discord.File(io.BytesIO(data), filename=filename(found)),
@@ -279,7 +270,7 @@ class EventsCog(commands.Cog, name="Events"):
     @app_commands.guild_only()
     async def events(self, interaction: discord.Interaction[PeerBot]) -> None:
         assert interaction.guild is not None
-        now = utc_now()
+        now = self.bot.services.clock()
         upcoming = await self.store.upcoming(interaction.guild.id, now=now)
         await interaction.response.send_message(embed=events_list_embed(upcoming, now), ephemeral=True)
 
