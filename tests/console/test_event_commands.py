@@ -115,7 +115,7 @@ async def test_the_start_example_is_always_in_the_future(services: Services) -> 
     """The prompt's example is computed from the clock: typing it creates the event, never 'in the past'."""
     output = await converse(services, "/event create", "Title", "1")
     prompt = output.split("Start (e.g. ", 1)[1]
-    example = prompt.split(" (or ISO", 1)[0]
+    example = prompt.split("): ", 1)[0]
     assert example == "2026-11-03 15:00"  # the Tuesday after NOW (a Monday), in the server's zone (UTC)
     created = await converse(services, "/event create", "Title", "1", example, "", "", "", "", "", "")
     assert "Event #1 created: Title, Tue 2026-11-03 15:00" in created

@@ -11,8 +11,8 @@ from peerbot.core.events import (
     Choice,
     EventError,
     draft_event,
+    example_start,
     format_offset,
-    start_example,
     until_example,
 )
 from peerbot.core.ics import event_calendar, filename
@@ -62,8 +62,8 @@ async def create(chat: ConsoleChat) -> None:
         theme = await _ask(chat, "Theme (a number, or your own words): ")
         if theme.isdigit() and 1 <= int(theme) <= len(THEMES):
             theme = THEMES[int(theme) - 1]
-        example = start_example(settings.timezone, chat.services.clock())
-        start = await _ask(chat, f"Start (e.g. {example}): ")
+        example = example_start(settings.timezone, chat.services.clock())
+        start = await _ask(chat, f"Start (e.g. {example:%Y-%m-%d %H:%M}): ")
         timezone = await _ask(chat, f"Time zone [{settings.timezone}]: ")
         duration = await _ask(chat, "Duration in minutes [60]: ")
         link = await _ask(chat, "Link (http/https, optional): ")
