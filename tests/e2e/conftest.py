@@ -110,6 +110,12 @@ class BotProcess:
         if self.running is not None:
             await stop_bot(self.running)
 
+    async def kill(self) -> None:
+        """SIGKILL: nothing of PeerBot's runs after it, as when the OOM killer or a power cut stops it."""
+        if self.running is not None and self.running.process.returncode is None:
+            self.running.process.kill()
+            await self.running.process.wait()
+
 
 def pings_nobody(allowed_mentions: dict | None) -> bool:
     """Discord pings only what allowed_mentions lets through: nothing parsed, no ids, no reply ping."""

@@ -331,6 +331,44 @@ async def test_500_is_retried(fake: FakeDiscord, bot: commands.Bot) -> None:
     assert [r.status for r in posts] == [500, 200]
 
 
+async def test_a_5xx_after_the_message_was_created_is_not_a_second_message(
+    fake: FakeDiscord, bot: commands.Bot
+) -> None:
+    """discord.py retries a 502 with the same enforced nonce: the fake answers with the first message."""
+    fake.fail_next("POST", "/channels/{channel_id}/messages", status=502, after=True)
+    await fake.send_message("alice", "general", "!ping")
+
+    def posts() -> list:
+        return [
+            r for r in fake.requests if r.route == "/channels/{channel_id}/messages" and r.method == "POST"
+        ]
+
+    await fake.recorder.wait_until(
+        lambda: [r.status for r in posts()] == [502, 200] or None, 10, lambda: f"no retry: {posts()}"
+    )
+    first, retry = posts()
+    assert first.json["nonce"] == retry.json["nonce"] and first.json["enforce_nonce"] is True
+    assert len([m for m in fake.messages if m.content == "pong"]) == 1
+    assert retry.response["id"] == fake.messages[-1].data["id"]
+    assert fake.recorder.nonce_replays == [retry]
+
+
+async def test_an_interaction_not_answered_in_its_window_expires(
+    fake: FakeDiscord, bot: commands.Bot
+) -> None:
+    fake.interaction_timeout = 0.0  # expired before the bot can answer, whatever the machine
+    late = await fake.invoke_slash("fruit", {"name": "apple"})
+    await fake.wait_for_request("POST", "/interactions/{interaction_id}/{token}/callback")
+    await fake.recorder.wait_until(lambda: late.interaction.refused or None, 5, lambda: "no callback")
+    assert late.expired and late.answered_after is None
+    (callback,) = [r for r in fake.requests if r.path.startswith(f"/interactions/{late.id}/")]
+    assert (callback.status, callback.response["code"]) == (404, 10062)
+    fake.interaction_timeout = 3.0  # Discord's window
+    on_time = await fake.invoke_slash("fruit", {"name": "pear"})
+    assert (await on_time.response()).type == 4
+    assert not on_time.expired and on_time.answered_after is not None
+
+
 async def test_gateway_drop_resume_and_reidentify(fake: FakeDiscord, bot: commands.Bot) -> None:
     await fake.drop_gateway()
     # Sent while the bot is disconnected: it must come with the RESUME replay.

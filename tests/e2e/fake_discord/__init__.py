@@ -13,17 +13,19 @@ Only for tests: see ``FakeDiscord`` and its driver methods (``driver.py``)::
 """
 
 from .driver import CommandNotSynced, InteractionHandle, InteractionReply
-from .records import Fault, RecordedFile, RequestRecord, SentMessage
+from .records import Fault, Hold, RecordedFile, RequestRecord, SentMessage
 from .server import FakeDiscord
-from .state import FakeChannel, FakeRole, FakeUser
+from .state import INTERACTION_WINDOW_S, FakeChannel, FakeRole, FakeUser
 
 __all__ = [
+    "INTERACTION_WINDOW_S",
     "CommandNotSynced",
     "FakeChannel",
     "FakeDiscord",
     "FakeRole",
     "FakeUser",
     "Fault",
+    "Hold",
     "InteractionHandle",
     "InteractionReply",
     "RecordedFile",

@@ -22,7 +22,7 @@ import time
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from .records import Fault, Recorder, RequestRecord, SentMessage, walk_components
+from .records import Fault, Hold, Recorder, RequestRecord, SentMessage, walk_components
 from .state import FakeChannel, FakeRole, FakeState, FakeUser, Interaction, iso_now
 
 if TYPE_CHECKING:
@@ -75,6 +75,17 @@ class InteractionHandle:
     @property
     def payload(self) -> dict[str, Any]:
         return self.interaction.payload
+
+    @property
+    def expired(self) -> bool:
+        """Not answered within its window (``interaction_timeout``): the member saw it fail."""
+        return self.interaction.expired
+
+    @property
+    def answered_after(self) -> float | None:
+        """Seconds from dispatch to the accepted initial response, None if there was none."""
+        answered = self.interaction.answered_at
+        return None if answered is None else answered - self.interaction.created
 
     def _reply(self, index: int) -> InteractionReply | None:
         callbacks = self.interaction.callbacks
@@ -143,6 +154,9 @@ class Driver:
     rest: RestApi
     _mark: int = 0
     _last_interaction: Interaction | None = None
+    # Seconds an interaction waits for its initial response before it expires (404 code 10062), as
+    # Discord's 3 s (``INTERACTION_WINDOW_S``); None: never. Set it to 0 to make the next one expire.
+    interaction_timeout: float | None = None
 
     # -- lookups ---------------------------------------------------------------------------------------------
 
@@ -351,6 +365,8 @@ class Driver:
             user=user,
             command_name=command_name,
         )
+        if self.interaction_timeout is not None:
+            interaction.expires_at = interaction.created + self.interaction_timeout
         self.state.interactions[interaction.id] = interaction
         self.state.interactions_by_token[interaction.token] = interaction
         self._last_interaction = interaction
@@ -510,18 +526,30 @@ class Driver:
         timeout: float = 5.0,
     ) -> list[dict[str, Any]]:
         """Send an autocomplete interaction with ``focused_option`` focused; return the bot's choices."""
-        author = self.state.user(user)
-        target = self._channel_for(channel, author)
-        data, command_name = self._command_data(name, options, focused_option)
-        payload = self._base_interaction(4, author, target)
-        payload["data"] = data
-        handle = await self._send_interaction(payload, author, target, command_name)
+        handle = await self.send_autocomplete(name, options, focused_option, user=user, channel=channel)
         reply = await handle.response(timeout)
         if reply.type != 8:
             raise AssertionError(
                 f"bot answered autocomplete with callback type {reply.type}, not 8: {reply.data}"
             )
         return reply.choices
+
+    async def send_autocomplete(
+        self,
+        name: str,
+        options: dict[str, Any] | None,
+        focused_option: str,
+        *,
+        user: UserRef = "alice",
+        channel: ChannelRef = "general",
+    ) -> InteractionHandle:
+        """Send an autocomplete interaction and return at once (``autocomplete`` waits for choices)."""
+        author = self.state.user(user)
+        target = self._channel_for(channel, author)
+        data, command_name = self._command_data(name, options, focused_option)
+        payload = self._base_interaction(4, author, target)
+        payload["data"] = data
+        return await self._send_interaction(payload, author, target, command_name)
 
     def _message_id(self, message: MessageRef) -> int:
         if isinstance(message, SentMessage):
@@ -648,6 +676,9 @@ class Driver:
         """Fill and submit the modal the bot opened most recently (or the one with ``custom_id``, or
         the one it opened in answer to ``interaction``).
 
+        ``user`` other than the modal's: replays its custom id as that user (what a modified client
+        can do); the modal stays open for the user it was opened for.
+
         ``values`` maps text input (or select) custom_ids to what the user typed (chose). The
         submitted ``data.components`` mirror the modal's layout (action rows or 2.6+ labels), which
         is what discord.py 2.7 walks. Waits up to ``timeout`` for the bot to open the modal, then
@@ -691,7 +722,10 @@ class Driver:
         if opener.payload.get("message"):
             stored = self.state.find_message(int(opener.payload["message"]["id"]))
             payload["message"] = self.state.gateway_message(stored) if stored else opener.payload["message"]
-        opener.modal_submitted = True
+        if author.id == opener.user.id:
+            opener.modal_submitted = True  # Discord closes a modal when its own user submits it
+        # else: a replay of the modal's custom id by another user (a modified client); the
+        # owner's modal stays open, as it would in their Discord client.
         return await self._send_interaction(payload, author, channel)
 
     def _mirror_modal(self, components: list[dict[str, Any]], values: dict[str, Any]) -> list[dict[str, Any]]:
@@ -837,15 +871,28 @@ class Driver:
         *,
         times: int = 1,
         is_global: bool = False,
+        after: bool = False,
     ) -> Fault:
         """Answer the next ``times`` matching requests with ``status``.
 
         ``path`` is a route template (``/channels/{channel_id}/messages``), an exact path, or a
         regex matched against the path. 429 comes with Retry-After, Via and Discord's JSON body.
+        ``after=True``: the request takes effect first (the message is created), then the error is
+        answered, so a client that retries may post twice unless Discord deduplicates its nonce.
         """
-        fault = Fault(method, path, status, retry_after, is_global=is_global, times=times)
+        fault = Fault(method, path, status, retry_after, is_global=is_global, times=times, after=after)
         self.rest.faults.append(fault)
         return fault
+
+    def hold_next(self, method: str, path: str, *, arrive: bool = True, times: int = 1) -> Hold:
+        """Keep the response to the next ``times`` matching requests until ``hold.release()``.
+
+        ``arrive=True``: the request takes effect (a posted message exists) and only the answer waits;
+        ``arrive=False``: it is held unhandled and dropped on release. ``path`` as in ``fail_next``.
+        """
+        hold = Hold(method, path, arrive=arrive, times=times)
+        self.rest.holds.append(hold)
+        return hold
 
     async def drop_gateway(self, *, resume: bool = True, code: int | None = None) -> None:
         """Break the gateway connection.

@@ -134,7 +134,11 @@ class SentMessage:
 
 @dataclass
 class Fault:
-    """A one-shot (or ``times``-shot) injected error for matching requests."""
+    """A one-shot (or ``times``-shot) injected error for matching requests.
+
+    ``after``: the request takes effect first (Discord created the message) and only then is the error
+    answered, as when a 5xx comes from a proxy after the backend did the work.
+    """
 
     method: str
     pattern: str
@@ -143,6 +147,7 @@ class Fault:
     is_global: bool = False
     times: int = 1
     hits: list[RequestRecord] = field(default_factory=list)
+    after: bool = False
 
     def matches(self, method: str, path: str, route: str | None) -> bool:
         if self.times <= 0 or (self.method != "*" and self.method.upper() != method.upper()):
@@ -155,6 +160,33 @@ class Fault:
             return re.fullmatch(self.pattern, path) is not None
         except re.error:
             return False
+
+
+@dataclass
+class Hold:
+    """Keeps the response to the next ``times`` matching requests until :meth:`release`.
+
+    With ``arrive`` the request is handled first (the message exists, the bot just never hears back);
+    without it the request is held before it is handled and dropped on release, as if it never reached
+    Discord. Either way a test can kill the bot in exactly that window.
+    """
+
+    method: str
+    pattern: str
+    arrive: bool = True
+    times: int = 1
+    hits: list[RequestRecord] = field(default_factory=list)
+    reached: asyncio.Event = field(default_factory=asyncio.Event)
+    released: asyncio.Event = field(default_factory=asyncio.Event)
+
+    matches = Fault.matches
+
+    def release(self) -> None:
+        self.released.set()
+
+    async def wait_reached(self, timeout: float = 10.0) -> RequestRecord:
+        await asyncio.wait_for(self.reached.wait(), timeout)
+        return self.hits[-1]
 
 
 def walk_components(components: list[dict[str, Any]] | None) -> list[dict[str, Any]]:
@@ -177,6 +209,7 @@ class Recorder:
         self.messages: list[SentMessage] = []
         self.unknown_routes: list[str] = []
         self.protocol_errors: list[str] = []
+        self.nonce_replays: list[RequestRecord] = []  # sends answered with the message of their nonce
         self.gateway_received: list[dict[str, Any]] = []
         self._changed = asyncio.Event()
         self.clock = 0

@@ -19,7 +19,7 @@ from typing import Any
 from aiohttp import web
 
 from .gateway import Gateway
-from .records import Fault, RecordedFile, Recorder, RequestRecord, SentMessage
+from .records import Fault, Hold, RecordedFile, Recorder, RequestRecord, SentMessage
 from .state import EPHEMERAL, LOADING, DiscordError, FakeChannel, FakeState, Interaction, iso_now
 
 log = logging.getLogger(__name__)
@@ -33,6 +33,11 @@ Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 # Routes that do not take the bot token (Discord authenticates them by the token in the path).
 _NO_AUTH = ("/gateway", "/gateway/bot", "/interactions/", "/webhooks/")
 _COMMAND_NAME = re.compile(r"^[-_\w]{1,32}$")
+
+
+def _permission_string(value: Any) -> str | None:
+    """A permission bit set as Discord returns it (a decimal string), or None."""
+    return None if value is None else str(int(value))
 
 
 def _json(data: Any, status: int = 200, headers: dict[str, str] | None = None) -> web.Response:
@@ -73,6 +78,7 @@ class RestApi:
         self.gateway = gateway
         self.gateway_url = gateway_url
         self.faults: list[Fault] = []
+        self.holds: list[Hold] = []
 
     # -- wiring ----------------------------------------------------------------------------------------------
 
@@ -168,7 +174,16 @@ class RestApi:
             response = self._fault_response(record)
             if response is None:
                 self._check_auth(request, record)
-                response = await handler(request)
+                hold = self._hold_for(record)
+                if hold is not None and not hold.arrive:
+                    await self._held(hold, record)  # dropped: as if it never reached Discord
+                    response = _json({"message": "503: Service Unavailable", "code": 0}, 503)
+                else:
+                    response = await handler(request)
+                    if hold is not None:
+                        await self._held(hold, record)
+                if response.status < 400:
+                    response = self._fault_response(record, after=True) or response
         except DiscordError as exc:
             response = _json(exc.body(), exc.status)
         except web.HTTPException:
@@ -231,13 +246,32 @@ class RestApi:
         except ValueError:
             return raw.decode(errors="replace"), []
 
-    def _fault_response(self, record: RequestRecord) -> web.Response | None:
+    def _hold_for(self, record: RequestRecord) -> Hold | None:
+        for hold in self.holds:
+            if hold.matches(record.method, record.path, record.route):
+                hold.times -= 1
+                return hold
+        return None
+
+    async def _held(self, hold: Hold, record: RequestRecord) -> None:
+        log.info("holding the response to %s %s", record.method, record.path)
+        hold.hits.append(record)
+        hold.reached.set()
+        await hold.released.wait()
+
+    def _fault_response(self, record: RequestRecord, *, after: bool = False) -> web.Response | None:
         for fault in self.faults:
-            if fault.matches(record.method, record.path, record.route):
+            if fault.after == after and fault.matches(record.method, record.path, record.route):
                 fault.times -= 1
                 fault.hits.append(record)
                 record.injected_fault = True
-                log.info("injecting %s for %s %s", fault.status, record.method, record.path)
+                log.info(
+                    "injecting %s for %s %s%s",
+                    fault.status,
+                    record.method,
+                    record.path,
+                    " after it took effect" if after else "",
+                )
                 if fault.status == 429:
                     body = {
                         "message": "You are being rate limited.",
@@ -549,7 +583,8 @@ class RestApi:
             "name_localizations": body.get("name_localizations"),
             "description": body.get("description") or "",
             "description_localizations": body.get("description_localizations"),
-            "default_member_permissions": body.get("default_member_permissions"),
+            # Discord keeps the bit set as a string, whichever way the client sent it.
+            "default_member_permissions": _permission_string(body.get("default_member_permissions")),
             "dm_permission": body.get("dm_permission", True),
             "contexts": body.get("contexts"),
             "integration_types": body.get("integration_types") or [0],
@@ -677,9 +712,18 @@ class RestApi:
             recipient = self.state.users_by_id.get(channel.recipient_id or 0)
             if recipient is None or not recipient.accepts_dms:
                 raise DiscordError(403, "Cannot send messages to this user", 50007)
+        nonce = str(body["nonce"]) if body.get("nonce") is not None and body.get("enforce_nonce") else None
+        if nonce is not None:
+            earlier = self.state.message_for_nonce(channel.id, nonce)
+            if earlier is not None:  # Discord returns the first message and creates none
+                log.info("nonce %s seen in #%s: answering message %s", nonce, channel.name, earlier["id"])
+                self.recorder.nonce_replays.append(request[RECORD_KEY])
+                return _json(earlier)
         sent = await self._create_bot_message(
             channel, body, request, source="dm" if channel.type == 1 else "channel"
         )
+        if nonce is not None:
+            self.state.remember_nonce(channel.id, nonce, sent.id)
         return _json(sent.data)
 
     async def edit_message(self, request: web.Request) -> web.Response:
@@ -763,6 +807,10 @@ class RestApi:
             _int(request.match_info["interaction_id"], "interaction_id"), request.match_info["token"]
         )
         body = request[JSON_KEY] or {}
+        if interaction.expired:
+            interaction.refused += 1
+            log.info("interaction %s expired unanswered: 404 Unknown interaction", interaction.id)
+            raise DiscordError(404, "Unknown interaction", 10062)
         if interaction.responded:
             raise DiscordError(400, "Interaction has already been acknowledged.", 40060)
         type_ = int(body.get("type", 0))
@@ -818,6 +866,7 @@ class RestApi:
             interaction.modal = data
         elif type_ != 1:
             log.warning("interaction callback type %s recorded but not modelled", type_)
+        interaction.answered_at = time.monotonic()
         interaction.callbacks.append(
             {"type": type_, "data": data, "files": request[FILES_KEY], "request": request[RECORD_KEY]}
         )

@@ -25,6 +25,7 @@ class FakeDiscord(Driver):
     Point discord.py at ``api_url`` and ``gateway_url`` (or pass ``env()`` to ``peerbot run``).
     ``privileged_intents`` are the ones "enabled in the developer portal"; asking for others gets
     close code 4014 like on Discord.
+    ``interaction_timeout``: seconds before an unanswered interaction expires (Discord: 3); None, never.
     """
 
     def __init__(
@@ -35,11 +36,13 @@ class FakeDiscord(Driver):
         port: int = 0,
         heartbeat_interval: int = 41250,
         privileged_intents: int = PRIVILEGED_INTENTS,
+        interaction_timeout: float | None = None,
     ) -> None:
         if host not in _LOOPBACK:
             raise ValueError(f"the fake Discord only listens on loopback, not {host!r}")
         self.token = token
         self.host = host
+        self.interaction_timeout = interaction_timeout  # INTERACTION_WINDOW_S to expire them as Discord
         self._requested_port = port
         self.port: int | None = None
         self.state = FakeState(token)
@@ -99,6 +102,8 @@ class FakeDiscord(Driver):
         """Close every gateway socket (code 1001) and the server: stop the bot first, or it reconnects."""
         if self._runner is None:
             return
+        for hold in self.rest.holds:  # a held request must not keep the server from shutting down
+            hold.release()
         await self.gateway.close_all()
         await self._runner.cleanup()
         self._runner = None

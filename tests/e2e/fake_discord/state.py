@@ -72,6 +72,11 @@ BOT_ROLE_PERMISSIONS = (
 EPHEMERAL = 1 << 6
 LOADING = 1 << 7
 
+# Discord checks an enforced nonce against the author's messages of "the past few minutes".
+NONCE_WINDOW_S = 300.0
+# An interaction not answered within 3 s is gone: its callback answers 404 "Unknown interaction".
+INTERACTION_WINDOW_S = 3.0
+
 _MENTION_RE = re.compile(r"<@!?(\d+)>")
 _ROLE_MENTION_RE = re.compile(r"<@&(\d+)>")
 
@@ -232,10 +237,19 @@ class Interaction:
     modal: dict[str, Any] | None = None
     modal_submitted: bool = False
     autocomplete_choices: list[dict[str, Any]] | None = None
+    created: float = field(default_factory=time.monotonic)  # when it was dispatched to the bot
+    expires_at: float | None = None  # monotonic; past it, an initial response is "Unknown interaction"
+    answered_at: float | None = None  # monotonic time of the accepted initial response
+    refused: int = 0  # callbacks refused because the interaction had expired
 
     @property
     def responded(self) -> bool:
         return bool(self.callbacks)
+
+    @property
+    def expired(self) -> bool:
+        """Never answered in time: Discord shows the member "The application did not respond"."""
+        return not self.responded and self.expires_at is not None and time.monotonic() > self.expires_at
 
 
 class DiscordError(Exception):
@@ -278,6 +292,8 @@ class FakeState:
         self.interactions_by_token: dict[str, Interaction] = {}
         self.scheduled_events: dict[int, dict[str, Any]] = {}
         self.dm_channels: dict[int, int] = {}
+        # (channel id, nonce) -> (message id, monotonic time) for sends with enforce_nonce.
+        self.nonces: dict[tuple[int, str], tuple[int, float]] = {}
         self._component_ids = itertools.count(1)
         self._build_guild()
 
@@ -638,6 +654,16 @@ class FakeState:
         if poll:
             data["poll"] = poll
         return data
+
+    def message_for_nonce(self, channel_id: int, nonce: str) -> dict[str, Any] | None:
+        """The bot's message sent with ``nonce`` in the channel within NONCE_WINDOW_S, if still there."""
+        found = self.nonces.get((channel_id, nonce))
+        if found is None or time.monotonic() - found[1] > NONCE_WINDOW_S:
+            return None
+        return self.messages.get(channel_id, {}).get(found[0])
+
+    def remember_nonce(self, channel_id: int, nonce: str, message_id: int) -> None:
+        self.nonces[(channel_id, nonce)] = (message_id, time.monotonic())
 
     def store_message(self, message: dict[str, Any]) -> None:
         channel = self.channels[int(message["channel_id"])]
