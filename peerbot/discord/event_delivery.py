@@ -3,11 +3,17 @@ occurrences as Discord Guild Scheduled Events when the bot may manage events.
 
 Discord errors are sorted for the scheduler: rate limits, 5xx and network failures are transient
 (retried with backoff), a missing channel or a refusal is permanent (recorded as failed and logged).
+
+Every attempt of one job carries the same message nonce, which Discord enforces: a 5xx answered after
+Discord created the message, then retried (by discord.py or by the scheduler), returns that message
+instead of posting it again. The marker in the footer still catches what a nonce cannot (a restart
+after Discord's few minutes of nonce memory).
 """
 
 from __future__ import annotations
 
 import asyncio
+import hashlib
 import logging
 from typing import TYPE_CHECKING
 
@@ -18,13 +24,12 @@ from peerbot.core.events import Event, Job, JobKind, Occurrence
 from peerbot.core.scheduler import DeliveryReceipt, PermanentDeliveryError, TransientDeliveryError
 from peerbot.discord.event_embeds import event_embed, job_message
 from peerbot.discord.event_views import rsvp_view
+from peerbot.discord.markers import HISTORY_LIMIT, find_marked
 
 if TYPE_CHECKING:
     from peerbot.discord.bot import PeerBot
 
 log = logging.getLogger(__name__)
-
-HISTORY_LIMIT = 50
 
 
 def classify(exc: BaseException) -> Exception:
@@ -39,6 +44,17 @@ def classify(exc: BaseException) -> Exception:
 
 
 _DISCORD_ERRORS = (discord.HTTPException, aiohttp.ClientError, OSError, asyncio.TimeoutError)
+NONCE_LENGTH = 25  # Discord's limit for a message nonce
+
+
+def delivery_nonce(job: Job) -> str:
+    """The same for every attempt of ``job``, across retries and restarts, and for no other job.
+
+    The event's creation time is in it, so a database started afresh (job ids counted from 1 again)
+    never collides with a message the old one posted minutes before.
+    """
+    identity = f"{job.id}|{job.event.id}|{job.kind.value}|{job.member_id}|{job.event.created_at.isoformat()}"
+    return "pb" + hashlib.sha256(identity.encode()).hexdigest()[: NONCE_LENGTH - 2]
 
 
 class DiscordEventSender:
@@ -70,31 +86,38 @@ class DiscordEventSender:
             if job.kind is JobKind.ANNOUNCE:
                 counts = await self.bot.services.events.counts(job.occurrence.id)
                 kwargs["view"] = rsvp_view(job.event.id, job.occurrence.id, counts)
-            message = await target.send(**kwargs)
+            # discord.py sends enforce_nonce with a nonce it is given: Discord deduplicates retries.
+            message = await target.send(nonce=delivery_nonce(job), **kwargs)
         except (PermanentDeliveryError, TransientDeliveryError):
             raise
         except _DISCORD_ERRORS as exc:
             raise classify(exc) from exc
-        # Sent: what follows is best effort and must not make the scheduler send the message again.
+        receipt = DeliveryReceipt(message.id, message.channel.id)
+        await self._after_posted(job)
+        return receipt
+
+    async def finish_recovered(self, job: Job, receipt: DeliveryReceipt) -> None:
+        """A message found by its marker after a crash: do what posting it would have done next."""
+        log.info("Finishing %s, found in the channel after a restart", job.marker)
+        await self._after_posted(job)
+
+    async def _after_posted(self, job: Job) -> None:
+        """Best effort once the message exists; must not make the scheduler send it again."""
         if job.kind is JobKind.ANNOUNCE:
             await self.mirror(job.event, job.occurrence)
         if job.kind is JobKind.CANCELLED:
             await self.show_cancelled(job.event)
-        return DeliveryReceipt(message.id, message.channel.id)
 
     async def find_delivered(self, job: Job) -> DeliveryReceipt | None:
         try:
             target = await self._target(job)
-            async for message in target.history(limit=HISTORY_LIMIT):
-                if self.bot.user is not None and message.author.id != self.bot.user.id:
-                    continue
-                if any(embed.footer and embed.footer.text == job.marker for embed in message.embeds):
-                    return DeliveryReceipt(message.id, message.channel.id)
+            author = self.bot.user.id if self.bot.user is not None else None
+            message = await find_marked(target, job.marker, author_id=author, limit=HISTORY_LIMIT)
         except (PermanentDeliveryError, TransientDeliveryError):
             raise
         except _DISCORD_ERRORS as exc:
             raise classify(exc) from exc
-        return None
+        return DeliveryReceipt(message.id, message.channel.id) if message is not None else None
 
     # -- keeping what was posted in step -----------------------------------------------------------------
 

@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import asyncio
+import itertools
 import logging
 import time
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -25,15 +26,23 @@ START = datetime(2026, 3, 1, 12, 0, tzinfo=UTC)
 
 
 class FakeClock:
-    """Time that moves only when the scheduler sleeps: whole schedules run in milliseconds."""
+    """Time that moves only when the scheduler sleeps: whole schedules run in milliseconds.
 
-    def __init__(self, now: datetime = START) -> None:
+    ``busy``: while it is true (deliveries still doing their work, not waiting on Discord), a sleep
+    waits before moving time, as a real sleep woken by a finishing delivery would never have elapsed.
+    """
+
+    def __init__(self, now: datetime = START, busy: Callable[[], bool] | None = None) -> None:
         self.now = now
+        self.busy = busy
 
     def __call__(self) -> datetime:
         return self.now
 
     async def sleep(self, seconds: float) -> None:
+        await asyncio.sleep(0)  # a sleep cancelled at once (the scheduler was woken) moves no time
+        while self.busy is not None and self.busy():  # noqa: ASYNC110 - polls a thread, not a task
+            await asyncio.sleep(0.001)  # real time for the database thread; no fake time passes
         self.now += timedelta(seconds=seconds)
         await asyncio.sleep(0)
 
@@ -81,12 +90,14 @@ def store(database: Database) -> EventStore:
     return EventStore(database, EventSettings(reminders=(timedelta(hours=1),), grace=timedelta(hours=6)))
 
 
-async def create(store: EventStore, start: str = "2026-03-01 15:00", now: datetime = START, **extra):
+async def create(
+    store: EventStore, start: str = "2026-03-01 15:00", now: datetime = START, channel: int = 7, **extra
+):
     draft = draft_event(
         title="Impact lab", theme="Impact measurement and the SDGs", start=start, timezone="UTC",
         default_timezone="UTC", now=now, **extra,
     )  # fmt: skip
-    return await store.create(draft, guild_id=5, channel_id=7, created_by=1, now=now)
+    return await store.create(draft, guild_id=5, channel_id=channel, created_by=1, now=now)
 
 
 async def drain(scheduler: AnnouncementScheduler, store: EventStore, steps: int = 50) -> None:
@@ -256,3 +267,143 @@ async def test_stop_is_clean_and_idle_without_jobs(store: EventStore) -> None:
     assert scheduler.running
     await scheduler.stop()
     assert not scheduler.running
+
+
+# -- one failing channel must not delay the others ---------------------------------------------------------
+
+SICK, HEALTHY = 70, 80  # channel ids
+HANG_GUARD = 10.0  # seconds: only stops a broken scheduler from hanging the run; never a speed check
+
+
+class ChannelSender(RecordingSender):
+    """A sender per channel: a channel can hang until released (discord.py retrying a 5xx for ~25 s),
+    or fail its next sends with a 502; every attempt is recorded with the fake time it was made."""
+
+    def __init__(self, clock: FakeClock) -> None:
+        super().__init__(clock)
+        self.hanging: dict[int, asyncio.Event] = {}
+        self.failing: dict[int, int] = {}  # channel -> 502s still to answer
+        self.attempts: list[tuple[int | None, str, datetime]] = []
+        self.recovered: list[Job] = []
+        self.changed = asyncio.Event()
+        self.hung = 0  # deliveries waiting on a hanging channel (time passes for them)
+
+    def watch(self, scheduler: AnnouncementScheduler) -> None:
+        """Fake time waits for the scheduler's deliveries, except those hanging on purpose."""
+        self.clock.busy = lambda: scheduler.delivering > self.hung
+
+    async def deliver(self, job: Job) -> DeliveryReceipt:
+        channel = job.event.channel_id
+        self.attempts.append((channel, job.marker, self.clock()))
+        self.changed.set()
+        if channel in self.hanging:
+            self.hung += 1
+            try:
+                await self.hanging[channel].wait()
+            finally:
+                self.hung -= 1
+        if self.failing.get(channel, 0) > 0:
+            self.failing[channel] -= 1
+            raise TransientDeliveryError("502 Bad Gateway")
+        receipt = await super().deliver(job)
+        self.changed.set()
+        return DeliveryReceipt(receipt.message_id, channel)
+
+    async def finish_recovered(self, job: Job, receipt: DeliveryReceipt) -> None:
+        self.recovered.append(job)
+
+    def posted_for(self, event_id: int) -> list[tuple[str, datetime | None]]:
+        return [
+            (label, when) for label, marker, when in self.posted if marker.startswith(f"event {event_id} ")
+        ]
+
+
+async def run_until(scheduler: AnnouncementScheduler, sender: ChannelSender, done) -> None:
+    """Run the scheduler as in production (its own task, fake time) until ``done()`` holds."""
+    scheduler.start()
+    while not done():
+        sender.changed.clear()
+        await asyncio.wait_for(sender.changed.wait(), HANG_GUARD)
+
+
+async def test_a_hanging_channel_does_not_delay_another_channels_deliveries(store: EventStore) -> None:
+    clock = FakeClock()
+    sender = ChannelSender(clock)
+    release = sender.hanging[SICK] = asyncio.Event()
+    scheduler = AnnouncementScheduler(store, sender, clock=clock, sleep=clock.sleep)
+    sender.watch(scheduler)
+    sick = await create(store, "2026-03-01 15:00", channel=SICK)  # its announcement is due first
+    healthy = await create(store, "2026-03-01 14:00", channel=HEALTHY)
+    try:
+        await run_until(scheduler, sender, lambda: len(sender.posted_for(healthy.id)) == 3)
+        # Every delivery to the healthy channel at its due time, while the sick one still hangs.
+        assert sender.posted_for(healthy.id) == [
+            ("announcement", START),
+            ("reminder 1h", datetime(2026, 3, 1, 13, 0, tzinfo=UTC)),
+            ("starting now", datetime(2026, 3, 1, 14, 0, tzinfo=UTC)),
+        ]
+        assert sender.posted_for(sick.id) == []
+        release.set()  # Discord answers at last: the sick channel catches up, each job once
+        await run_until(scheduler, sender, lambda: len(sender.posted_for(sick.id)) == 3)
+        await asyncio.wait_for(scheduler.idle.wait(), HANG_GUARD)  # the last one recorded as sent
+    finally:
+        await scheduler.stop()
+    assert [label for label, _ in sender.posted_for(sick.id)] == [
+        "announcement",
+        "reminder 1h",
+        "starting now",
+    ]
+    states = [j.state for event in (sick, healthy) for j in await store.jobs(event.id)]
+    assert states == [JobState.SENT] * 6
+
+
+async def test_a_failing_channel_is_backed_off_on_its_own(store: EventStore) -> None:
+    clock = FakeClock()
+    sender = ChannelSender(clock)
+    sender.failing[SICK] = 4
+    scheduler = AnnouncementScheduler(store, sender, clock=clock, sleep=clock.sleep)
+    sender.watch(scheduler)
+    first = await create(store, "2026-03-01 15:00", channel=SICK)
+    second = await create(store, "2026-03-01 15:30", channel=SICK)
+    healthy = await create(store, "2026-03-01 14:00", channel=HEALTHY)
+    try:
+        await run_until(
+            scheduler,
+            sender,
+            lambda: len(sender.posted_for(healthy.id)) == 3 and len(sender.posted) >= 5,
+        )
+        await asyncio.wait_for(scheduler.idle.wait(), HANG_GUARD)
+    finally:
+        await scheduler.stop()
+    assert [when for _, when in sender.posted_for(healthy.id)] == [
+        START,
+        datetime(2026, 3, 1, 13, 0, tzinfo=UTC),
+        datetime(2026, 3, 1, 14, 0, tzinfo=UTC),
+    ]
+    # The sick channel is tried again only after its own backoff (1, 2, 4, 8 s after 1..4 failures),
+    # whichever of its jobs is next: a second due job does not pay for another failure at once.
+    sick = [when for channel, _, when in sender.attempts if channel == SICK][:5]
+    assert [(b - a).total_seconds() for a, b in itertools.pairwise(sick)] == [
+        backoff(1),
+        backoff(2),
+        backoff(3),
+        backoff(4),
+    ]
+    for event in (first, second):
+        announce = next(j for j in await store.jobs(event.id) if j.kind is JobKind.ANNOUNCE)
+        assert announce.state is JobState.SENT
+        assert [label for label, _ in sender.posted_for(event.id)].count("announcement") == 1
+
+
+async def test_a_recovered_delivery_gets_what_a_normal_one_gets(store: EventStore) -> None:
+    """Found by its marker after a crash: the front-end finishes it (e.g. the scheduled event)."""
+    clock = FakeClock()
+    sender = ChannelSender(clock)
+    sender.crash_after_send = True
+    event = await create(store)
+    with pytest.raises(Crash):
+        await AnnouncementScheduler(store, sender, clock=clock, sleep=clock.sleep).run_once()
+    await AnnouncementScheduler(store, sender, clock=clock, sleep=clock.sleep).run_once()
+    announce = next(j for j in await store.jobs(event.id) if j.kind is JobKind.ANNOUNCE)
+    assert announce.state is JobState.SENT and [label for label, _, _ in sender.posted] == ["announcement"]
+    assert [job.id for job in sender.recovered] == [announce.id]

@@ -13,7 +13,7 @@ import pytest
 
 from peerbot.config import Settings
 from peerbot.core.events import Choice, EventError, draft_event
-from peerbot.core.scheduler import PermanentDeliveryError, TransientDeliveryError
+from peerbot.core.scheduler import DeliveryReceipt, PermanentDeliveryError, TransientDeliveryError
 from peerbot.core.services import Services
 from peerbot.discord.bot import PeerBot
 from peerbot.discord.cogs.events import EventsCog, zone_choices
@@ -166,3 +166,38 @@ def test_timezone_autocomplete() -> None:
 async def test_bad_rsvp_value_is_an_event_error() -> None:
     with pytest.raises(EventError):
         Choice.parse("maybe")
+
+
+async def test_every_attempt_of_a_job_sends_the_same_nonce(bot: PeerBot) -> None:
+    """Discord returns the first message for a repeated nonce: a retry after a 5xx cannot double it."""
+    event = await make_event(bot)
+    announce, reminder = (await bot.services.events.jobs(event.id))[:2]
+    channel = MagicMock(spec=discord.TextChannel, id=77)
+    channel.send = AsyncMock(return_value=MagicMock(spec=discord.Message, id=555, channel=channel))
+    bot.get_channel = MagicMock(return_value=channel)
+    bot.get_guild = MagicMock(return_value=None)
+    sender = DiscordEventSender(bot)
+    await sender.deliver(announce)
+    await sender.deliver(announce)  # the scheduler's retry (or a restart) of the same job
+    await sender.deliver(reminder)
+    nonces = [call.kwargs.get("nonce") for call in channel.send.await_args_list]
+    assert nonces[0] is not None and nonces[0] == nonces[1] != nonces[2]
+    assert all(isinstance(nonce, str) and len(nonce) <= 25 for nonce in nonces)  # Discord's limit
+    # discord.py asks Discord to enforce a nonce it is given, so the duplicate is refused server-side.
+    assert discord.http.handle_message_parameters(nonce=nonces[0]).payload["enforce_nonce"] is True
+
+
+async def test_a_recovered_announcement_gets_its_scheduled_event(bot: PeerBot) -> None:
+    """Found by its marker after a crash: mirrored like a normal announcement (Manage Events)."""
+    event = await make_event(bot)
+    announce = (await bot.services.events.jobs(event.id))[0]
+    guild = MagicMock(spec=discord.Guild, id=GUILD_ID)
+    guild.me = MagicMock(spec=discord.Member)
+    guild.me.guild_permissions = discord.Permissions(manage_events=True)
+    guild.create_scheduled_event = AsyncMock(return_value=MagicMock(spec=discord.ScheduledEvent, id=9001))
+    bot.get_guild = MagicMock(return_value=guild)
+    await DiscordEventSender(bot).finish_recovered(announce, DeliveryReceipt(555, 77))
+    guild.create_scheduled_event.assert_awaited_once()
+    assert guild.create_scheduled_event.await_args.kwargs["name"] == event.title
+    stored = await bot.services.events.get(event.id)
+    assert stored.occurrences[0].scheduled_event_id == 9001

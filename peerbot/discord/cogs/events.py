@@ -2,6 +2,12 @@
 
 The cog is a thin adapter: validation, storage and timing live in ``peerbot.core.events`` and
 ``peerbot.core.scheduler``; this module turns options into calls and results into messages.
+
+Permissions Discord shows: ``/event`` has no default permission, unlike ``/kb`` and ``/setup``.
+Discord applies a default permission to a whole top-level command, and ``/event show`` and
+``/event ics`` are for every member, so ``create``, ``edit`` and ``cancel`` stay listed and the bot
+refuses non-editors when they run them (``editor_only``). Hiding them would mean renaming the member
+or the editor subcommands.
 """
 
 from __future__ import annotations
