@@ -40,7 +40,9 @@ async def check_editor(interaction: discord.Interaction[PeerBot]) -> bool:
     if is_editor(actor_of(interaction), settings):
         return True
     role = interaction.guild.get_role(settings.editor_role_id) if settings.editor_role_id else None
-    raise NotEditor(editor_refusal(role.name if role else None))
+    # The refusal is markdown (bold names); the role's name is the server's text, shown literally.
+    name = discord.utils.escape_mentions(discord.utils.escape_markdown(role.name)) if role else None
+    raise NotEditor(editor_refusal(name))
 
 
 def editor_only() -> app_commands.check:

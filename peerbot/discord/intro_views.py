@@ -3,6 +3,10 @@ persistent "Introduce yourself" button.
 
 Nobody's card goes public unseen: the form leads to a private preview with Post and Edit buttons,
 and only Post saves the introduction and publishes the card.
+
+Each opened form is bound to the member who opened it, with a custom id of its own (see
+:mod:`peerbot.discord.forms`): with one fixed id, discord.py handed every member's submit to the
+last form opened, consortium included. The buttons are for that member, on that one message.
 """
 
 from __future__ import annotations
@@ -17,6 +21,7 @@ import discord
 from peerbot.core.guild_settings import missing_channel_message
 from peerbot.core.intro_policy import CANCELLED, PAGE_SIZE, page_count
 from peerbot.core.intros import FIELD_LIMITS, IntroDraft, IntroError, validate_draft
+from peerbot.discord.forms import INTRO, BoundForm, bound_buttons, claim, send_form
 from peerbot.discord.intro_cards import CardError, publish_card
 from peerbot.discord.intro_embeds import card_embed, peers_embed
 
@@ -28,6 +33,10 @@ log = logging.getLogger(__name__)
 FORM_TIMEOUT = 30 * 60.0  # a member may take a while to write about themselves
 VIEW_TIMEOUT = 15 * 60.0
 START_ID = "peerbot:intro:start"
+POST_ID, EDIT_ID = "peerbot:intro:post", "peerbot:intro:edit"
+CONFIRM_ID, CANCEL_ID = "peerbot:confirm:yes", "peerbot:confirm:no"
+PREVIOUS_ID, NEXT_ID = "peerbot:peers:prev", "peerbot:peers:next"
+bound_buttons(POST_ID, EDIT_ID, CONFIRM_ID, CANCEL_ID, PREVIOUS_ID, NEXT_ID)
 _PLACEHOLDERS = {
     "name": "Your name as peers should see it",
     "organisation": "Your organisation or network (optional)",
@@ -44,14 +53,26 @@ def placeholder(key: str) -> str:
     return text if len(text) <= 100 else f"{FIELD_LIMITS[key].hint}"
 
 
-class IntroModal(discord.ui.Modal):
-    """The five fields of an introduction, with the limits enforced by Discord and checked again here."""
+class IntroModal(BoundForm):
+    """The five fields of an introduction, with the limits enforced by Discord and checked again here.
 
-    def __init__(self, draft: IntroDraft | None, consortium: str | None, *, replace_message: bool = False):
+    Only ``owner_id`` may submit it; the consortium chosen when it was opened travels with it.
+    """
+
+    def __init__(
+        self,
+        draft: IntroDraft | None,
+        consortium: str | None,
+        *,
+        owner_id: int,
+        replace_message: bool = False,
+    ) -> None:
         super().__init__(
+            kind=INTRO,
+            owner_id=owner_id,
+            subject="their introduction",
             title="Edit your introduction" if draft else "Introduce yourself",
             timeout=FORM_TIMEOUT,
-            custom_id="peerbot:intro:form",
         )
         self.consortium = consortium
         self.replace_message = replace_message  # opened from a preview: update that preview in place
@@ -130,7 +151,7 @@ async def open_intro_form(interaction: discord.Interaction[PeerBot], consortium:
     draft = existing.draft() if existing else None
     if consortium == "":
         consortium = existing.consortium if existing else None
-    await interaction.response.send_modal(IntroModal(draft, consortium))
+    await send_form(interaction, IntroModal(draft, consortium, owner_id=interaction.user.id))
 
 
 class OwnedView(discord.ui.View):
@@ -141,8 +162,11 @@ class OwnedView(discord.ui.View):
         self.owner_id = owner_id
 
     async def interaction_check(self, interaction: discord.Interaction) -> bool:
+        claim(interaction)
         if interaction.user.id == self.owner_id:
             return True
+        log.warning("Refused: member %d pressed %s on buttons of member %d", interaction.user.id,
+                    type(self).__name__, self.owner_id)  # fmt: skip
         await interaction.response.send_message("These buttons belong to someone else.", ephemeral=True)
         return False
 
@@ -156,7 +180,7 @@ class PreviewView(OwnedView):
         if not can_post:
             self.remove_item(self.post)
 
-    @discord.ui.button(label="Post", style=discord.ButtonStyle.success, custom_id="peerbot:intro:post")
+    @discord.ui.button(label="Post", style=discord.ButtonStyle.success, custom_id=POST_ID)
     async def post(self, interaction: discord.Interaction[PeerBot], _: discord.ui.Button) -> None:
         guild = interaction.guild
         if guild is None:
@@ -188,12 +212,11 @@ class PreviewView(OwnedView):
             content=f"Posted in <#{channel_id}>. Change it any time with /intro edit.", view=None
         )
 
-    @discord.ui.button(label="Edit", style=discord.ButtonStyle.secondary, custom_id="peerbot:intro:edit")
+    @discord.ui.button(label="Edit", style=discord.ButtonStyle.secondary, custom_id=EDIT_ID)
     async def edit(self, interaction: discord.Interaction[PeerBot], _: discord.ui.Button) -> None:
         self.stop()
-        await interaction.response.send_modal(
-            IntroModal(self.draft, self.draft.consortium, replace_message=True)
-        )
+        form = IntroModal(self.draft, self.draft.consortium, owner_id=self.owner_id, replace_message=True)
+        await send_form(interaction, form)
 
 
 Action = Callable[[discord.Interaction[Any]], Awaitable[str]]
@@ -207,14 +230,14 @@ class ConfirmView(OwnedView):
         self.action = action
         self.confirm.label = confirm_label
 
-    @discord.ui.button(label="Delete", style=discord.ButtonStyle.danger, custom_id="peerbot:confirm:yes")
+    @discord.ui.button(label="Delete", style=discord.ButtonStyle.danger, custom_id=CONFIRM_ID)
     async def confirm(self, interaction: discord.Interaction[PeerBot], _: discord.ui.Button) -> None:
         self.stop()
         await interaction.response.defer()
         outcome = await self.action(interaction)
         await interaction.edit_original_response(content=outcome, embed=None, view=None)
 
-    @discord.ui.button(label="Cancel", style=discord.ButtonStyle.secondary, custom_id="peerbot:confirm:no")
+    @discord.ui.button(label="Cancel", style=discord.ButtonStyle.secondary, custom_id=CANCEL_ID)
     async def cancel(self, interaction: discord.Interaction[PeerBot], _: discord.ui.Button) -> None:
         self.stop()
         await interaction.response.edit_message(content=CANCELLED, embed=None, view=None)
@@ -252,11 +275,11 @@ class PeersPager(OwnedView):
         embed = peers_embed(found.items, found.total, self.page, self.pages)
         await interaction.response.edit_message(embed=embed, view=self)
 
-    @discord.ui.button(label="Previous", style=discord.ButtonStyle.secondary, custom_id="peerbot:peers:prev")
+    @discord.ui.button(label="Previous", style=discord.ButtonStyle.secondary, custom_id=PREVIOUS_ID)
     async def previous(self, interaction: discord.Interaction[PeerBot], _: discord.ui.Button) -> None:
         await self._show(interaction, self.page - 1)
 
-    @discord.ui.button(label="Next", style=discord.ButtonStyle.secondary, custom_id="peerbot:peers:next")
+    @discord.ui.button(label="Next", style=discord.ButtonStyle.secondary, custom_id=NEXT_ID)
     async def next(self, interaction: discord.Interaction[PeerBot], _: discord.ui.Button) -> None:
         await self._show(interaction, self.page + 1)
 

@@ -4,6 +4,10 @@ Discord allows five inputs in a modal, and an entry has seven fields besides its
 fields go in the form (title, tags, example questions, answer, source); the consortium, the id and
 the related ids are options of the slash command (the consortium as a fixed choice list, so it can't
 be mistyped). A refused form sends the typed text back as a file, so nothing typed is lost.
+
+Each opened form is bound to the editor who opened it and to the entry (and version) it edits, with
+a custom id of its own (see :mod:`peerbot.discord.forms`); the removal buttons are for the editor
+who asked, on that one message.
 """
 
 from __future__ import annotations
@@ -25,16 +29,18 @@ from peerbot.core.knowledge_editor import (
 )
 from peerbot.discord.checks import NotEditor, actor_of, check_editor
 from peerbot.discord.embeds import COLOUR, MAX_FIELD, entry_embed
+from peerbot.discord.forms import KB_ADD, KB_EDIT, BoundForm, bound_buttons, claim
 
 if TYPE_CHECKING:
     from peerbot.discord.bot import PeerBot
 
 log = logging.getLogger(__name__)
 
-FORM_ID = "peerbot:kb:entry-form"
 FORM_TIMEOUT = 30 * 60  # long answers take a while to write
 CONFIRM_TIMEOUT = 120
 MAX_MESSAGE = 2000
+REMOVE_ID, KEEP_ID = "peerbot:kb:remove:yes", "peerbot:kb:remove:no"
+bound_buttons(REMOVE_ID, KEEP_ID)
 
 
 def safe(text: str) -> str:
@@ -67,20 +73,31 @@ def entry_details_embed(entry: Entry, version: str) -> discord.Embed:
     return embed
 
 
-class EntryModal(discord.ui.Modal):
-    """Add a new entry (``current`` None) or edit ``current`` from the version it had when opened."""
+class EntryModal(BoundForm):
+    """Add a new entry (``current`` None) or edit ``current`` from the version it had when opened.
+
+    Only ``owner_id`` may submit it (:class:`BoundForm`); the entry and version it was opened for
+    travel with this form, not with whoever else has a form open.
+    """
 
     def __init__(
         self,
         editor: KnowledgeEditor,
         *,
+        owner_id: int,
         consortium: str,
         entry_id: str = "",
         related: str = "",
         current: Entry | None = None,
     ) -> None:
         title = f"Edit {current.id}" if current else "New knowledge entry"
-        super().__init__(title=clip(title, 45), timeout=FORM_TIMEOUT, custom_id=FORM_ID)
+        super().__init__(
+            kind=KB_EDIT if current else KB_ADD,
+            owner_id=owner_id,
+            subject=current.id if current else f"{entry_id or 'a new entry'} in {consortium}",
+            title=clip(title, 45),
+            timeout=FORM_TIMEOUT,
+        )
         self.editor = editor
         self.consortium = consortium
         self.entry_id = entry_id
@@ -183,25 +200,31 @@ class ConfirmRemoveView(discord.ui.View):
         self.owner_id = owner_id
 
     async def interaction_check(self, interaction: discord.Interaction) -> bool:  # type: ignore[override]
+        claim(interaction)
         if interaction.user.id == self.owner_id:
             return True
+        log.warning("Refused: member %d pressed the removal of %s asked by member %d", interaction.user.id,
+                    self.entry.id, self.owner_id)  # fmt: skip
         await interaction.response.send_message(
             "Only the editor who asked for this removal can confirm it.", ephemeral=True
         )
         return False
 
-    @discord.ui.button(label="Remove", style=discord.ButtonStyle.danger)
+    @discord.ui.button(label="Remove", style=discord.ButtonStyle.danger, custom_id=REMOVE_ID)
     async def confirm(self, interaction: discord.Interaction[PeerBot], _: discord.ui.Button) -> None:
         self.stop()
         try:
             await check_editor(interaction)
             result = await self.editor.remove(self.entry.id, actor_of(interaction), self.version)
-        except (NotEditor, EditRefused, SaveFailed) as exc:
+        except NotEditor as exc:  # our own words, markdown meant (any role name in it is escaped)
+            await interaction.response.edit_message(content=clip(str(exc)), view=None)
+            return
+        except (EditRefused, SaveFailed) as exc:  # may echo ids and names: shown literally
             await interaction.response.edit_message(content=clip(safe(str(exc))), view=None)
             return
         await interaction.response.edit_message(content=clip(result.message()), view=None)
 
-    @discord.ui.button(label="Cancel", style=discord.ButtonStyle.secondary)
+    @discord.ui.button(label="Cancel", style=discord.ButtonStyle.secondary, custom_id=KEEP_ID)
     async def cancel(self, interaction: discord.Interaction, _: discord.ui.Button) -> None:
         self.stop()
         await interaction.response.edit_message(content="Not removed.", view=None)

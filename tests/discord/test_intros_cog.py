@@ -128,7 +128,7 @@ async def test_form_shows_limits_and_is_prefilled_when_editing(bot: PeerBot) -> 
 
 
 async def test_overlong_fields_are_refused_naming_the_limit(bot: PeerBot) -> None:
-    modal = IntroModal(None, None)
+    modal = IntroModal(None, None, owner_id=ALICE)
     for key, value in {"name": "n" * 81, "country": "France", "topics": " "}.items():
         modal.inputs[key]._value = value  # what a client that ignores max_length would send
     inter = interaction(bot)
@@ -142,7 +142,7 @@ async def test_overlong_fields_are_refused_naming_the_limit(bot: PeerBot) -> Non
 
 
 async def test_a_valid_form_shows_a_private_preview_and_saves_nothing(bot: PeerBot) -> None:
-    modal = IntroModal(None, "UpSocial / RRR")
+    modal = IntroModal(None, "UpSocial / RRR", owner_id=ALICE)
     for key, value in {"name": "**Ann** <@1>", "country": "Chile", "topics": "housing"}.items():
         modal.inputs[key]._value = value
     inter = interaction(bot)
@@ -303,3 +303,33 @@ async def test_privacy_show_and_forget_me_delete_the_cards_first(bot: PeerBot) -
     )
     channel_of(bot).get_partial_message.return_value.delete.assert_awaited_once()
     assert await bot.services.intros.cards_of(ALICE) == []
+
+
+class Killed(BaseException):
+    """PeerBot stopped by SIGKILL: nothing after this point runs."""
+
+
+async def test_forget_me_deletes_a_card_that_a_crash_left_unrecorded(bot: PeerBot) -> None:
+    await set_channel(bot)
+    intro = await bot.services.intros.save(GUILD, ALICE, DRAFT)
+    channel = channel_of(bot)
+    sent: list[discord.Embed] = []
+
+    async def accepted_then_killed(**kwargs: object) -> None:
+        sent.append(kwargs["embed"])  # type: ignore[arg-type]
+        raise Killed  # Discord has the card; PeerBot dies before saving its id
+
+    channel.send = AsyncMock(side_effect=accepted_then_killed)
+    with pytest.raises(Killed):
+        await publish_card(bot, intro, CHANNEL)
+    stray = MagicMock(spec=discord.Message, id=900, embeds=sent)
+    stray.author = MagicMock(id=bot.user.id if bot.user else 0)
+
+    async def history(limit: int) -> AsyncIterator[discord.Message]:
+        yield stray
+
+    channel.history = history
+    outcome = await PrivacyCog(bot).forget(ALICE)
+    assert outcome.startswith("Done: erased")
+    channel.get_partial_message.assert_called_with(900)
+    channel.get_partial_message.return_value.delete.assert_awaited_once()

@@ -119,7 +119,7 @@ async def test_add_opens_the_five_field_form(cog: KnowledgeCog, bot: PeerBot) ->
 
 
 async def test_submitted_form_is_live_at_once(bot: PeerBot, knowledge: Path) -> None:
-    modal = fill(EntryModal(bot.services.editor, consortium="UpSocial / RRR"))
+    modal = fill(EntryModal(bot.services.editor, owner_id=CAROL, consortium="UpSocial / RRR"))
     inter = interaction(bot, carol())
     await modal.on_submit(inter)
     assert f"Added '{NEW_ID}' in rrr.yaml" in sent_text(inter)
@@ -146,7 +146,9 @@ async def test_bad_forms_are_refused_with_the_reason_and_the_text_given_back(
     bot: PeerBot, knowledge: Path, values: dict[str, str], options: dict[str, str], reason: str
 ) -> None:
     before = (knowledge / "rrr.yaml").read_bytes()
-    modal = fill(EntryModal(bot.services.editor, consortium="UpSocial / RRR", **options), **values)
+    modal = fill(
+        EntryModal(bot.services.editor, owner_id=CAROL, consortium="UpSocial / RRR", **options), **values
+    )
     inter = interaction(bot, carol())
     await modal.on_submit(inter)
     kwargs = inter.response.send_message.await_args.kwargs
@@ -158,8 +160,8 @@ async def test_bad_forms_are_refused_with_the_reason_and_the_text_given_back(
 async def test_second_editor_is_told_the_entry_changed(bot: PeerBot) -> None:
     entry = bot.services.library.base.get("rrr-objectives")
     assert entry is not None
-    first = EntryModal(bot.services.editor, consortium=entry.consortium, current=entry)
-    second = EntryModal(bot.services.editor, consortium=entry.consortium, current=entry)
+    first = EntryModal(bot.services.editor, owner_id=CAROL, consortium=entry.consortium, current=entry)
+    second = EntryModal(bot.services.editor, owner_id=BOB, consortium=entry.consortium, current=entry)
     assert first.answer_input.default == entry.answer  # pre-filled
     for modal, text in ((first, "Carol's answer."), (second, "Bob's answer.")):
         for name in ("title", "tags", "questions", "source"):
@@ -174,7 +176,7 @@ async def test_second_editor_is_told_the_entry_changed(bot: PeerBot) -> None:
 
 
 async def test_form_submitted_after_losing_the_role_is_refused(bot: PeerBot) -> None:
-    modal = fill(EntryModal(bot.services.editor, consortium="UpSocial / RRR"))
+    modal = fill(EntryModal(bot.services.editor, owner_id=ALICE, consortium="UpSocial / RRR"))
     inter = interaction(bot, member(ALICE))
     await modal.on_submit(inter)
     assert "only editors can do that" in sent_text(inter)
@@ -187,13 +189,13 @@ async def test_disk_full_tells_the_editor(bot: PeerBot, monkeypatch: pytest.Monk
 
     monkeypatch.setattr(knowledge_files.os, "replace", full)
     inter = interaction(bot, carol())
-    await fill(EntryModal(bot.services.editor, consortium="UpSocial / RRR")).on_submit(inter)
+    await fill(EntryModal(bot.services.editor, owner_id=CAROL, consortium="UpSocial / RRR")).on_submit(inter)
     assert "No space left on device" in sent_text(inter) and "Nothing was changed" in sent_text(inter)
     assert bot.services.library.base.get(NEW_ID) is None
 
 
 async def test_remove_asks_and_only_the_asker_confirms(cog: KnowledgeCog, bot: PeerBot) -> None:
-    await fill(EntryModal(bot.services.editor, consortium="UpSocial / RRR")).on_submit(
+    await fill(EntryModal(bot.services.editor, owner_id=CAROL, consortium="UpSocial / RRR")).on_submit(
         interaction(bot, carol())
     )
     inter = interaction(bot, carol())

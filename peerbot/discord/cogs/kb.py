@@ -1,6 +1,8 @@
 """/kb: editors keep the knowledge base from Discord (add, edit, remove, restore, reload, export, ...).
 
 Every subcommand is for editors (Manage Server or the configured editor role) and answers privately.
+The group's default permission is Manage Server, so Discord hides /kb from other members; a server
+owner can allow it for the editor role in Server Settings > Integrations. The bot checks anyway.
 Changes go through :class:`peerbot.core.knowledge_editor.KnowledgeEditor`, the same service the
 terminal uses: live at once, written to the YAML file, recorded in the history.
 """
@@ -21,6 +23,7 @@ from peerbot.core.knowledge import CONSORTIA
 from peerbot.core.knowledge_editor import EditRefused, SaveFailed
 from peerbot.discord.checks import actor_of, editor_only
 from peerbot.discord.embeds import COLOUR, MAX_FIELD
+from peerbot.discord.forms import send_form
 from peerbot.discord.kb_views import (
     ConfirmRemoveView,
     EntryModal,
@@ -44,6 +47,7 @@ async def _private(interaction: discord.Interaction, content: str, **kwargs: obj
 
 
 @app_commands.guild_only()
+@app_commands.default_permissions(manage_guild=True)
 class KnowledgeCog(commands.GroupCog, group_name="kb", group_description="Keep the knowledge base (editors)"):
     """The knowledge base kept from chat; the terminal's /kb does the same."""
 
@@ -85,8 +89,14 @@ class KnowledgeCog(commands.GroupCog, group_name="kb", group_description="Keep t
         entry_id: str | None = None,
         related: str | None = None,
     ) -> None:
-        modal = EntryModal(self.editor, consortium=consortium, entry_id=entry_id or "", related=related or "")
-        await interaction.response.send_modal(modal)
+        modal = EntryModal(
+            self.editor,
+            owner_id=interaction.user.id,
+            consortium=consortium,
+            entry_id=entry_id or "",
+            related=related or "",
+        )
+        await send_form(interaction, modal)
 
     @app_commands.command(name="edit", description="Edit an entry: a form opens with its current text")
     @editor_only()
@@ -115,9 +125,13 @@ class KnowledgeCog(commands.GroupCog, group_name="kb", group_description="Keep t
         else:
             related_text = "" if related.strip() == "-" else related
         modal = EntryModal(
-            self.editor, consortium=consortium or entry.consortium, related=related_text, current=entry
+            self.editor,
+            owner_id=interaction.user.id,
+            consortium=consortium or entry.consortium,
+            related=related_text,
+            current=entry,
         )
-        await interaction.response.send_modal(modal)
+        await send_form(interaction, modal)
 
     @app_commands.command(name="remove", description="Remove an entry (asks to confirm; it can be restored)")
     @editor_only()

@@ -1,4 +1,8 @@
-"""/setup: the server's settings, for editors. With no option it shows them."""
+"""/setup: the server's settings, for editors. With no option it shows them.
+
+Its default permission is Manage Server, so Discord hides it from other members; a server owner can
+allow it for the editor role in Server Settings > Integrations. The bot checks anyway.
+"""
 
 from __future__ import annotations
 
@@ -44,6 +48,7 @@ class SetupCog(commands.Cog, name="Setup"):
 
     @app_commands.command(name="setup", description="PeerBot's settings here (editors); no option shows them")
     @app_commands.guild_only()
+    @app_commands.default_permissions(manage_guild=True)
     @editor_only()
     @app_commands.describe(
         introductions_channel="Where introduction cards and welcomes are posted",
