@@ -66,15 +66,18 @@ async def _stdin_lines(stream: TextIO) -> AsyncIterator[str]:
 async def _console(settings: Settings) -> int:
     from peerbot.console.chat import ConsoleChat
     from peerbot.core.services import Services
+    from peerbot.core.storage.lock import DataDirLock
 
-    services = await Services.open(
-        settings.knowledge_dir, settings.database_path, event_settings=settings.events
-    )
-    try:
-        chat = ConsoleChat(services, sys.stdout, prompt="you> " if sys.stdin.isatty() else "")
-        await chat.run(_stdin_lines(sys.stdin))
-    finally:
-        await services.close()
+    # The chat delivers event reminders too: a second process on the database would send them twice.
+    with DataDirLock(settings.data_dir):
+        services = await Services.open(
+            settings.knowledge_dir, settings.database_path, event_settings=settings.events
+        )
+        try:
+            chat = ConsoleChat(services, sys.stdout, prompt="you> " if sys.stdin.isatty() else "")
+            await chat.run(_stdin_lines(sys.stdin))
+        finally:
+            await services.close()
     return 0
 
 
@@ -153,9 +156,14 @@ def main(argv: Sequence[str] | None = None) -> int:
             return _run_discord(settings)
         return asyncio.run(_console(settings))
     except KnowledgeError as exc:
+        # One summary line first, like every other start error; the list under it says what to fix.
+        code = _fail(
+            f"the knowledge base in {settings.knowledge_dir} has {len(exc.problems)} problem(s); "
+            "peerbot kb validate lists them too:"
+        )
         for problem in exc.problems:
-            print(problem, file=sys.stderr)
-        return _fail(f"the knowledge base in {settings.knowledge_dir} has {len(exc.problems)} problem(s)")
+            print(f"  {problem}", file=sys.stderr)
+        return code
     except DatabaseError as exc:
         return _fail(str(exc))
     except KeyboardInterrupt:

@@ -13,7 +13,9 @@ from pathlib import Path
 
 import pytest
 
+from peerbot.core.commands import INTRO
 from tests.conftest import write_knowledge
+from tests.db_faults import corrupt_database
 
 
 def peerbot_env(tmp_path: Path, **extra: str) -> dict[str, str]:
@@ -148,3 +150,67 @@ def test_terminal_chat_in_a_pseudo_terminal(tmp_path: Path) -> None:
         if process.poll() is None:
             process.kill()
         os.close(leader)
+
+
+def test_a_second_terminal_chat_on_the_same_data_directory_exits_naming_the_first(tmp_path: Path) -> None:
+    """Two processes on one database would both deliver each reminder: the second one stops at once."""
+    env = peerbot_env(tmp_path)
+    first = subprocess.Popen(
+        [sys.executable, "-m", "peerbot", "console"],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        env=env,
+        text=True,
+    )
+    try:
+        assert first.stdout is not None and first.stdin is not None
+        greeting = "".join(first.stdout.readline() for _ in range(INTRO.count("\n") + 2))
+        assert "answers loaded" in greeting  # it is serving, so it holds the lock
+        second = run(["console"], env, stdin="/quit\n")
+        assert second.returncode == 1
+        (line,) = second.stderr.strip().splitlines()
+        assert line.startswith("peerbot: ") and f"pid {first.pid}" in line
+        assert "answers loaded" not in second.stdout
+        first.stdin.write("/quit\n")
+        first.stdin.close()
+        assert first.wait(timeout=20) == 0
+    finally:
+        if first.poll() is None:
+            first.kill()
+            first.wait()
+    after = run(["console"], env, stdin="/quit\n")  # released with the first process
+    assert after.returncode == 0 and "answers loaded" in after.stdout
+
+
+def test_a_damaged_database_stops_start_in_one_line_and_is_left_alone(tmp_path: Path) -> None:
+    """A corrupt inner page used to pass the start and fail later inside a command."""
+    path = tmp_path / "data" / "peerbot.sqlite3"
+    damaged = corrupt_database(path)
+    done = run(["console"], peerbot_env(tmp_path), stdin="/quit\n")
+    assert done.returncode == 1 and "answers loaded" not in done.stdout
+    (line,) = done.stderr.strip().splitlines()
+    assert line.startswith(f"peerbot: the database {path} is damaged (") and "backup" in line
+    assert path.read_bytes() == damaged
+
+
+def test_an_empty_database_file_is_said_and_started_fresh(tmp_path: Path) -> None:
+    path = tmp_path / "data" / "peerbot.sqlite3"
+    path.parent.mkdir()
+    path.write_bytes(b"")
+    done = run(["console"], peerbot_env(tmp_path), stdin="/quit\n")
+    assert done.returncode == 0 and "answers loaded" in done.stdout
+    assert "WARNING" in done.stderr and f"{path} is empty (0 bytes)" in done.stderr
+    assert path.stat().st_size > 0
+
+
+def test_broken_knowledge_says_so_in_its_first_line_then_lists_the_problems(tmp_path: Path) -> None:
+    directory = tmp_path / "kb"
+    write_knowledge(directory, "entries:\n  - id: Bad Id\n    title: x\n  - id: two\n", "broken.yaml")
+    done = run(["console"], peerbot_env(tmp_path, PEERBOT_KNOWLEDGE_DIR=str(directory)), stdin="/quit\n")
+    assert done.returncode == 1 and "Traceback" not in done.stderr
+    first, *rest = done.stderr.strip().splitlines()
+    assert first.startswith("peerbot: ") and f"the knowledge base in {directory} has" in first
+    assert first.endswith("problem(s); peerbot kb validate lists them too:")
+    assert len(rest) >= 2 and all(line.startswith("  broken.yaml:") for line in rest)
+    assert f"has {len(rest)} problem(s)" in first

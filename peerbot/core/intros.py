@@ -351,11 +351,20 @@ class IntroStore:
         return _intro_from_row(row) if row else None
 
     async def set_card(
-        self, guild_id: int, member_id: int, channel_id: int | None, message_id: int | None
+        self,
+        guild_id: int,
+        member_id: int,
+        channel_id: int | None,
+        message_id: int | None,
+        *,
+        finishing: int | None = None,
     ) -> Introduction | None:
         """Remember where the card was posted (both ids, or both None when it is gone).
 
-        Returns None when the member has no introduction (deleted meanwhile): the card is then stray.
+        ``finishing`` is the ``intro_card_post`` row of this post (``peerbot.core.card_posts``): it is
+        deleted in the same transaction, so a crash leaves either the row or the ids, never neither.
+        Returns None when the member has no introduction (deleted meanwhile): the card is then stray,
+        and the row is kept until the card is deleted.
         """
         if (channel_id is None) != (message_id is None):
             raise ValueError("give both the channel id and the message id of the card, or neither")
@@ -367,6 +376,8 @@ class IntroStore:
             )
             if cursor.rowcount == 0:
                 return None
+            if finishing is not None:
+                await connection.execute("DELETE FROM intro_card_post WHERE id = ?", (finishing,))
         intro = await self.get(guild_id, member_id)
         return self._indexed(intro) if intro is not None else None
 

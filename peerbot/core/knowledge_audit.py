@@ -1,7 +1,10 @@
 """The history of every change made to the knowledge base from chat: who, when, before and after.
 
 Each row keeps the entry as YAML (the house style of ``knowledge/``) before and after the change, so
-/kb history can show what changed and /kb restore can bring any version back. Editors' member ids
+/kb history can show what changed and /kb restore can bring any version back. A row is written
+'pending' before its file is replaced and marked 'applied' after, so a kill in between leaves a row
+that :meth:`KnowledgeAudit.reconcile` settles against the files at the next start: file and history
+always agree. Pending rows are not history yet: /kb history and /kb restore skip them. Editors' member ids
 are stored, so this registers a privacy step: erasing anonymises the editor but keeps the knowledge
 history, which belongs to the community rather than to the member.
 """
@@ -16,7 +19,7 @@ from datetime import datetime
 import aiosqlite
 
 from peerbot.core.clock import Clock, utc_now
-from peerbot.core.knowledge import Entry
+from peerbot.core.knowledge import Entry, KnowledgeBase
 from peerbot.core.knowledge_emitter import entry_yaml
 from peerbot.core.knowledge_loader import Problem, parse_file
 from peerbot.core.permissions import Actor
@@ -112,8 +115,9 @@ class KnowledgeAudit:
         actor: Actor,
         before: Entry | None,
         after: Entry | None,
+        pending: bool = False,
     ) -> int:
-        """Record a change inside the caller's transaction (so a failed file write records nothing)."""
+        """Record a change inside the caller's transaction; ``pending`` until :meth:`applied`."""
         if action not in ACTIONS:
             raise ValueError(f"unknown knowledge change action {action!r}")
         entry = after or before
@@ -121,7 +125,7 @@ class KnowledgeAudit:
             raise ValueError("a knowledge change needs the entry before or after it")
         cursor = await connection.execute(
             "INSERT INTO knowledge_change (entry_id, action, file, member_id, member_name, changed_at, "
-            "before, after) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+            "before, after, state) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
             (
                 entry.id,
                 action,
@@ -131,19 +135,81 @@ class KnowledgeAudit:
                 self._clock().isoformat(),
                 entry_yaml(before) if before else None,
                 entry_yaml(after) if after else None,
+                "pending" if pending else "applied",
             ),
         )
         return int(cursor.lastrowid or 0)
 
+    async def begin(
+        self, *, action: str, file: str, actor: Actor, before: Entry | None, after: Entry | None
+    ) -> int:
+        """Record a change as pending and commit it, before its file is replaced (see the module)."""
+        async with self._database.transaction() as connection:
+            return await self.insert(
+                connection, action=action, file=file, actor=actor, before=before, after=after, pending=True
+            )
+
+    async def applied(self, number: int) -> None:
+        """The file now holds the change: it is history."""
+        await self._database.execute(
+            "UPDATE knowledge_change SET state = 'applied' WHERE id = ? AND state = 'pending'", (number,)
+        )
+
+    async def discard(self, number: int) -> None:
+        """The file was not replaced: the change never happened."""
+        await self._database.execute(
+            "DELETE FROM knowledge_change WHERE id = ? AND state = 'pending'", (number,)
+        )
+
+    async def pending(self) -> list[Change]:
+        rows = await self._database.fetch_all(
+            "SELECT * FROM knowledge_change WHERE state = 'pending' ORDER BY id"
+        )
+        return [_change(row) for row in rows]
+
+    async def reconcile(self, base: KnowledgeBase) -> dict[int, bool]:
+        """Settle the changes a crash left pending against ``base``, the knowledge just loaded from the files.
+
+        A change whose entry reads as ``after`` is applied; one that reads as ``before`` is dropped (the
+        rename never happened). One that reads as neither was overwritten by hand since: it is dropped
+        too, with a warning, as history cannot say what happened. Returns number -> applied.
+        """
+        settled: dict[int, bool] = {}
+        for change in await self.pending():
+            served = base.get(change.entry_id)
+            if served == change.after_entry():
+                await self.applied(change.number)
+                settled[change.number] = True
+                log.warning(
+                    "Knowledge change #%d (%s of %s) was written before a crash; recorded in the history now",
+                    change.number, change.action, change.entry_id,
+                )  # fmt: skip
+                continue
+            if served != change.before_entry():
+                log.warning(
+                    "Knowledge change #%d (%s of %s) was interrupted and %s no longer matches it; "
+                    "it is left out of the history",
+                    change.number, change.action, change.entry_id, change.file,
+                )  # fmt: skip
+            else:
+                log.info("Knowledge change #%d was interrupted before its file was written", change.number)
+            await self.discard(change.number)
+            settled[change.number] = False
+        return settled
+
     async def history(self, entry_id: str, limit: int = 20) -> list[Change]:
         """The entry's most recent changes, newest first."""
         rows = await self._database.fetch_all(
-            "SELECT * FROM knowledge_change WHERE entry_id = ? ORDER BY id DESC LIMIT ?", (entry_id, limit)
+            "SELECT * FROM knowledge_change WHERE entry_id = ? AND state = 'applied' "
+            "ORDER BY id DESC LIMIT ?",
+            (entry_id, limit),
         )
         return [_change(row) for row in rows]
 
     async def get(self, number: int) -> Change | None:
-        row = await self._database.fetch_one("SELECT * FROM knowledge_change WHERE id = ?", (number,))
+        row = await self._database.fetch_one(
+            "SELECT * FROM knowledge_change WHERE id = ? AND state = 'applied'", (number,)
+        )
         return _change(row) if row else None
 
     async def latest(self, entry_id: str) -> Change | None:

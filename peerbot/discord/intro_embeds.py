@@ -20,6 +20,7 @@ from peerbot.core.intro_policy import (
 )
 from peerbot.core.intros import IntroDraft, Introduction, PeerMatch
 from peerbot.discord.embeds import COLOUR
+from peerbot.discord.markers import marked_footer
 
 MAX_DESCRIPTION = 4096
 MAX_FIELD = 1024
@@ -39,8 +40,13 @@ def _cut(text: str, limit: int) -> str:
     return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
-def card_embed(intro: Introduction | IntroDraft, member_id: int | None = None) -> discord.Embed:
-    """The introduction card: the same embed in the preview, the channel and /intro show."""
+def card_embed(
+    intro: Introduction | IntroDraft, member_id: int | None = None, *, marker: str | None = None
+) -> discord.Embed:
+    """The introduction card: the same embed in the preview, the channel and /intro show.
+
+    ``marker`` (a card being posted) goes at the end of the footer, so the card is found after a crash.
+    """
     parts = [f"**{heading}**\n{literal(text)}" for heading, text in card_sections(intro)]
     if member_id is not None:
         parts.insert(0, f"<@{member_id}>")
@@ -51,7 +57,8 @@ def card_embed(intro: Introduction | IntroDraft, member_id: int | None = None) -
     )
     for label, value in card_fields(intro):
         embed.add_field(name=label, value=_cut(literal(value), MAX_FIELD), inline=True)
-    embed.set_footer(text="Peer introduction · /intro create to write yours, /peers to find peers")
+    footer = "Peer introduction · /intro create to write yours, /peers to find peers"
+    embed.set_footer(text=marked_footer(footer, marker) if marker else footer)
     return embed
 
 

@@ -11,6 +11,7 @@ import discord
 
 from peerbot.config import Settings
 from peerbot.core.services import Services
+from peerbot.core.storage.lock import DataDirLock
 from peerbot.discord.bot import PeerBot
 from peerbot.discord.endpoints import EndpointError, apply_endpoints
 
@@ -53,10 +54,15 @@ class BotStartError(RuntimeError):
 
 
 def run_bot(settings: Settings) -> int:
-    """Connect and serve until closed; start-up failures raise :class:`BotStartError`."""
+    """Connect and serve until closed; start-up failures raise :class:`BotStartError`.
+
+    The data directory is locked first, before anything is logged: a second PeerBot on the same
+    database would deliver every reminder twice, so it stops with ``DataDirLocked`` (one line, exit 1).
+    """
     try:
-        apply_endpoints(settings.api_url, settings.gateway_url)
-        asyncio.run(_serve(settings))
+        with DataDirLock(settings.data_dir):
+            apply_endpoints(settings.api_url, settings.gateway_url)
+            asyncio.run(_serve(settings))
     except EndpointError as exc:
         raise BotStartError(str(exc)) from None
     except discord.LoginFailure:

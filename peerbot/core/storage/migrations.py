@@ -154,4 +154,23 @@ MIGRATIONS: tuple[str, ...] = (
     CREATE INDEX event_job_next_due ON event_job (next_attempt_at, id)
         WHERE state IN ('pending', 'in_flight');
     """,
+    # Crash windows. A knowledge change is recorded 'pending' and committed before its file is renamed,
+    # then marked 'applied'; at start a pending row is settled against the file. An introduction card
+    # is announced in intro_card_post (its id is the marker in the card's footer) before it is posted,
+    # and the row goes when the message id is saved; at start a leftover row is looked up by marker.
+    # No foreign key to introduction: a card posted for an introduction deleted meanwhile must still be
+    # found and removed. AUTOINCREMENT: an id, hence a marker, is never reused.
+    """
+    ALTER TABLE knowledge_change ADD COLUMN state TEXT NOT NULL DEFAULT 'applied'
+        CHECK (state IN ('pending', 'applied'));
+    CREATE INDEX knowledge_change_pending ON knowledge_change (id) WHERE state = 'pending';
+    CREATE TABLE intro_card_post (
+        id INTEGER PRIMARY KEY AUTOINCREMENT,
+        guild_id INTEGER NOT NULL,
+        member_id INTEGER NOT NULL,
+        channel_id INTEGER NOT NULL,
+        started_at TEXT NOT NULL
+    );
+    CREATE INDEX intro_card_post_member ON intro_card_post (member_id, guild_id);
+    """,
 )

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from typing import TYPE_CHECKING
 
@@ -21,7 +22,7 @@ from peerbot.core.intro_policy import (
 )
 from peerbot.core.intros import FIELD_LIMITS, INTRO_CONSORTIA, IntroError
 from peerbot.discord.checks import actor_of
-from peerbot.discord.intro_cards import delete_card
+from peerbot.discord.intro_cards import remove_cards
 from peerbot.discord.intro_embeds import card_embed, literal, match_embed, peers_embed
 from peerbot.discord.intro_views import (
     ConfirmView,
@@ -65,6 +66,22 @@ class IntroCog(commands.Cog, name="Introductions"):
         self.bot = bot
         self.intros = bot.services.intros
         self.settings = bot.services.guild_settings
+        self._reconciler: asyncio.Task[None] | None = None
+
+    async def cog_load(self) -> None:
+        self._reconciler = asyncio.create_task(self._reconcile_when_ready())
+
+    async def cog_unload(self) -> None:
+        if self._reconciler is not None:
+            self._reconciler.cancel()
+
+    async def _reconcile_when_ready(self) -> None:
+        """Settle cards a crash left between Discord and the database (channels must be known first)."""
+        await self.bot.wait_until_ready()
+        try:
+            await self.bot.cards.reconcile()
+        except Exception:  # the database hiccuped: the rows stay and are settled at the next post
+            log.exception("Reconciling introduction cards failed")
 
     # -- /intro ----------------------------------------------------------------------------------------------
 
@@ -125,7 +142,7 @@ class IntroCog(commands.Cog, name="Introductions"):
             removed = await self.intros.delete(guild.id, target.id)
             if removed is None:
                 return "That introduction was already deleted."
-            card_gone = await delete_card(self.bot, removed.card)
+            card_gone = not await remove_cards(self.bot, target.id, [removed.card], guild.id)
             if not own:
                 log.info("Editor %d deleted the introduction of member %d in guild %d", actor.member_id,
                          target.id, guild.id)  # fmt: skip
@@ -207,7 +224,7 @@ class IntroCog(commands.Cog, name="Introductions"):
         settings = await self.settings.get(payload.guild_id)
         removed = await self.intros.member_left(payload.guild_id, payload.user.id, settings.erase_on_leave)
         if removed is not None:
-            await delete_card(self.bot, removed.card)
+            await remove_cards(self.bot, payload.user.id, [removed.card], payload.guild_id)
             log.info("Erased the introduction of member %d who left guild %d", payload.user.id,
                      payload.guild_id)  # fmt: skip
 

@@ -11,7 +11,7 @@ from discord.ext import commands
 
 from peerbot.core.intro_policy import FORGET_QUESTION, forget_summary, privacy_lines
 from peerbot.core.privacy import PrivacyError
-from peerbot.discord.intro_cards import delete_card
+from peerbot.discord.intro_cards import remove_cards
 from peerbot.discord.intro_embeds import lines_embed
 from peerbot.discord.intro_views import ConfirmView
 
@@ -45,12 +45,12 @@ class PrivacyCog(commands.Cog, name="Privacy"):
         await interaction.response.send_message(FORGET_QUESTION, view=view, ephemeral=True)
 
     async def forget(self, member_id: int) -> str:
-        """Delete the member's posted cards first (their ids are erased next), then all their data."""
+        """Delete the member's posted cards first (their ids are erased next), then all their data.
+
+        That includes a card a crash left being posted: it is found by its marker and deleted too.
+        """
         services = self.bot.services
-        stuck = 0
-        for card in await services.intros.cards_of(member_id):
-            if not await delete_card(self.bot, card):
-                stuck += 1
+        stuck = await remove_cards(self.bot, member_id, await services.intros.cards_of(member_id))
         try:
             erased = await services.privacy.forget(member_id)
         except PrivacyError as exc:
