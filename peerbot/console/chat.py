@@ -8,6 +8,7 @@ Commands live in ``peerbot.console.commands``: each module registers its own, li
 from __future__ import annotations
 
 import logging
+import sqlite3
 from collections.abc import AsyncIterable, AsyncIterator, Awaitable, Callable
 from typing import TextIO
 
@@ -15,6 +16,7 @@ from peerbot.core.commands import INTRO
 from peerbot.core.knowledge import Entry
 from peerbot.core.permissions import Actor
 from peerbot.core.services import Services
+from peerbot.core.storage import DATABASE_TROUBLE
 
 log = logging.getLogger(__name__)
 
@@ -117,6 +119,10 @@ class ConsoleChat:
                 return
             try:
                 keep_going = await self.handle(line)
+            except sqlite3.DatabaseError:  # damaged, locked or failing disk: say so, and keep serving
+                log.exception("The database failed answering %r", line[:200])
+                self.write(DATABASE_TROUBLE)
+                keep_going = True
             except Exception:  # a bug in one answer must not end the member's session
                 log.exception("Answering %r failed", line[:200])
                 self.write("Sorry, something went wrong answering that. Please try again.")

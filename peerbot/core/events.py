@@ -12,7 +12,7 @@ import calendar
 import logging
 import re
 import sqlite3
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Collection, Sequence
 from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime, time, timedelta
 from enum import StrEnum
@@ -24,6 +24,7 @@ from peerbot.core.clock import Clock, utc_now
 from peerbot.core.guild_settings import GuildSettingsError, resolve_timezone
 from peerbot.core.privacy import PrivacyService
 from peerbot.core.storage import Database
+from peerbot.core.text import has_letter_or_digit
 
 log = logging.getLogger(__name__)
 
@@ -49,6 +50,10 @@ DEFAULT_GRACE = timedelta(hours=6)
 START_FORMAT = "YYYY-MM-DD HH:MM"  # what Discord's option descriptions show: they stay synced for months
 EXAMPLE_WEEKDAY = 1  # Tuesday: examples are computed when shown, never written down (they would pass)
 EXAMPLE_TIME = time(15, 0)
+# A start (and a series' end) must be within this many years of now: further out is a typo, and dates
+# near year 9999 overflow the zone arithmetic.
+HORIZON_YEARS = 5
+_ZONE_SLACK = timedelta(days=2)  # more than any UTC offset: a wall time this far out is out whatever the zone
 
 
 class EventError(ValueError):
@@ -186,6 +191,11 @@ class Event:
         return next((o for o in self.occurrences if o.id == occurrence_id), None)
 
 
+# ("channel", channel id) or ("dm", member id); None when the event has no channel or the member erased
+# their data (such a job fails at once, as permanent).
+Destination = tuple[str, int | None]
+
+
 @dataclass(frozen=True, slots=True)
 class Job:
     """One delivery: an announcement, a reminder (in the channel or by DM), a start or a cancellation."""
@@ -218,6 +228,14 @@ class Job:
     def marker(self) -> str:
         """Put in every message, so a delivery can be recognised after a crash."""
         return f"event {self.event.id} · {self.label} · job {self.id}"
+
+    @property
+    def destination(self) -> Destination:
+        """Where it is posted: a member's DMs or the event's channel. Deliveries to one destination
+        go one at a time, in order; different destinations never wait on each other."""
+        if self.kind is JobKind.REMINDER_DM:
+            return ("dm", self.member_id)
+        return ("channel", self.event.channel_id)
 
 
 @dataclass(frozen=True, slots=True)
@@ -304,8 +322,35 @@ def until_example(timezone: str, now: datetime) -> str:
     return f"{example_start(timezone, now) + timedelta(weeks=13):%Y-%m-%d}"
 
 
+def horizon(now: datetime) -> datetime:
+    """The latest start or series end accepted: :data:`HORIZON_YEARS` after ``now`` (29 Feb -> 28 Feb)."""
+    try:
+        return now.replace(year=now.year + HORIZON_YEARS)
+    except ValueError:
+        return now.replace(year=now.year + HORIZON_YEARS, day=28)
+
+
+def _wall(moment: datetime) -> datetime:
+    """The naive wall time, compared with UTC bounds before any zone arithmetic (which can overflow)."""
+    return moment.replace(tzinfo=None)
+
+
+def _utc_wall(moment: datetime) -> datetime:
+    return moment.astimezone(UTC).replace(tzinfo=None)
+
+
+def _too_far(what: str, latest: datetime, zone: ZoneInfo) -> EventError:
+    return EventError(
+        f"{what} within the next {HORIZON_YEARS} years (before {latest.astimezone(zone):%Y-%m-%d}). "
+        "Check the year."
+    )
+
+
 def parse_start(text: str, timezone: str, *, now: datetime) -> datetime:
-    """``YYYY-MM-DD HH:MM`` (in ``timezone``) or ISO 8601 with an offset, as an aware time in the zone."""
+    """``YYYY-MM-DD HH:MM`` (in ``timezone``) or ISO 8601 with an offset, as an aware time in the zone.
+
+    The start must be after ``now`` and within :data:`HORIZON_YEARS` of it.
+    """
     raw = (text or "").strip()
     problem = f"I couldn't read the start '{raw[:60]}'. Use {start_example(timezone, now)}."
     if len(raw) < 12 or len(raw) > 40:  # a date alone has no time of day
@@ -315,6 +360,15 @@ def parse_start(text: str, timezone: str, *, now: datetime) -> datetime:
     except ValueError:
         raise EventError(problem) from None
     zone = ZoneInfo(timezone)
+    latest = horizon(now)
+    wall = _wall(parsed)
+    if wall < _utc_wall(now) - _ZONE_SLACK:  # year 1 and the like: refused before converting
+        raise EventError(
+            f"The start {wall.isoformat(' ', 'minutes')} ({timezone}) is in the past. "
+            "Give a future date and time."
+        )
+    if wall > _utc_wall(latest) + _ZONE_SLACK:
+        raise _too_far("That start is too far ahead: a start must be", latest, zone)
     if parsed.tzinfo is None:
         local = parsed.replace(tzinfo=zone)
         if not _exists(local):
@@ -334,6 +388,8 @@ def parse_start(text: str, timezone: str, *, now: datetime) -> datetime:
         raise EventError(
             f"The start {local:%Y-%m-%d %H:%M} ({timezone}) is in the past. Give a future date and time."
         )
+    if local > latest:
+        raise _too_far("That start is too far ahead: a start must be", latest, zone)
     return local
 
 
@@ -390,9 +446,10 @@ def check_link(link: str | None) -> str | None:
 
 
 def check_title(title: str | None) -> str:
+    """The title with whitespace collapsed; zero-width marks or punctuation alone are not a title."""
     value = " ".join((title or "").split())
-    if not value:
-        raise EventError("The event needs a title.")
+    if not has_letter_or_digit(value):
+        raise EventError("The event needs a title with at least one letter or digit.")
     if len(value) > TITLE_MAX:
         raise EventError(f"The title is {len(value)} characters long; at most {TITLE_MAX}.")
     return value
@@ -429,23 +486,34 @@ def check_duration(minutes: int | str | None) -> int:
     return value
 
 
-def parse_until(text: str, timezone: str, start: datetime) -> datetime:
-    """The last day of a series (a date, inclusive) or a date and time, in UTC."""
+def parse_until(text: str, timezone: str, start: datetime, *, now: datetime) -> datetime:
+    """The last day of a series (a date, inclusive) or a date and time, in UTC.
+
+    It must be within :data:`HORIZON_YEARS` of ``now``, like a start.
+    """
     raw = text.strip()
     zone = ZoneInfo(timezone)
     try:
         if len(raw) == 10:
-            until = datetime.combine(date.fromisoformat(raw), time(23, 59, 59), tzinfo=zone)
+            parsed = datetime.combine(date.fromisoformat(raw), time(23, 59, 59))
         else:
             parsed = datetime.fromisoformat(raw)
-            until = parsed.replace(tzinfo=zone) if parsed.tzinfo is None else parsed
     except ValueError:
         raise EventError(
             f"I couldn't read the end of the series '{raw[:40]}'. "
             f"Use a date like {start.astimezone(zone) + timedelta(weeks=13):%Y-%m-%d}."
         ) from None
+    latest = horizon(now)
+    wall = _wall(parsed)
+    if wall < _utc_wall(start) - _ZONE_SLACK:  # refused before any zone arithmetic, which can overflow
+        raise EventError("The series must end after its first occurrence.")
+    if wall > _utc_wall(latest) + _ZONE_SLACK:
+        raise _too_far("The series must end", latest, zone)
+    until = parsed.replace(tzinfo=zone) if parsed.tzinfo is None else parsed
     if until < start:
         raise EventError("The series must end after its first occurrence.")
+    if until > latest:
+        raise _too_far("The series must end", latest, zone)
     return until.astimezone(UTC)
 
 
@@ -457,6 +525,7 @@ def make_recurrence(
     until: str | None = None,
     timezone: str,
     start: datetime,
+    now: datetime,
 ) -> Recurrence | None:
     """The series rule from the options; None for a one-off event."""
     kind = (repeat or "").strip().lower()
@@ -482,7 +551,7 @@ def make_recurrence(
             raise EventError("'count' is the number of occurrences.") from None
         if not 1 <= times <= MAX_OCCURRENCES:
             raise EventError(f"A series has from 1 to {MAX_OCCURRENCES} occurrences.")
-    last = parse_until(until, timezone, start) if until and until.strip() else None
+    last = parse_until(until, timezone, start, now=now) if until and until.strip() else None
     if times is None and last is None:
         times = DEFAULT_SERIES_COUNT
     return Recurrence(kind, every, times, last)
@@ -519,7 +588,7 @@ def draft_event(
         link=check_link(link),
         description=check_description(description),
         recurrence=make_recurrence(
-            repeat, interval=every, count=count, until=until, timezone=zone, start=first
+            repeat, interval=every, count=count, until=until, timezone=zone, start=first, now=now
         ),
         reminders=wanted_reminders,
     )
@@ -1036,8 +1105,18 @@ class EventStore:
             sent_message_id=row["sent_message_id"],
         )
 
-    async def next_job(self, *, only_guild: int | None = None, except_guild: int | None = None) -> Job | None:
-        """The active job to handle first (pending or left in flight by a crash), soonest first."""
+    async def next_job(
+        self,
+        *,
+        only_guild: int | None = None,
+        except_guild: int | None = None,
+        skip: Collection[Destination] = (),
+    ) -> Job | None:
+        """The active job to handle first (pending or left in flight by a crash), soonest first.
+
+        ``skip``: destinations (see :attr:`Job.destination`) busy or backed off, whose jobs wait, so
+        one failing channel does not hold up the others.
+        """
         where = "j.state IN ('pending', 'in_flight')"
         params: list[Any] = []
         if only_guild is not None:
@@ -1046,6 +1125,15 @@ class EventStore:
         if except_guild is not None:
             where += " AND e.guild_id != ?"
             params.append(except_guild)
+        for kind, column, dm_test in (("channel", "e.channel_id", "!="), ("dm", "j.member_id", "=")):
+            ids = {target for way, target in skip if way == kind}
+            if not ids:
+                continue
+            known = sorted(target for target in ids if target is not None)
+            tests = [f"{column} IN ({', '.join('?' * len(known))})"] if known else []
+            tests += [f"{column} IS NULL"] if None in ids else []
+            where += f" AND NOT (j.kind {dm_test} 'reminder_dm' AND ({' OR '.join(tests)}))"
+            params.extend(known)
         # INDEXED BY: the planner otherwise picks (state, next_attempt_at) and sorts every active job,
         # 27 ms at 10k events; the partial index in delivery order makes it one step (see bench/).
         row = await self._database.fetch_one(

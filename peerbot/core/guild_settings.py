@@ -77,7 +77,7 @@ def resolve_timezone(name: str) -> str:
     """The canonical IANA name ("europe/paris" -> "Europe/Paris"), or a clear error with an example."""
     wanted = name.strip() if isinstance(name, str) else ""
     problem = GuildSettingsError(
-        f"Unknown time zone '{name}'. Use an IANA name such as {TIMEZONE_EXAMPLES}, or UTC."
+        f"Unknown time zone '{wanted[:64]}'. Use an IANA name such as {TIMEZONE_EXAMPLES}, or UTC."
     )
     if not wanted or len(wanted) > 64:
         raise problem

@@ -23,6 +23,7 @@ MAX_TITLE = 100  # Discord caps autocomplete choice names at 100 characters.
 MAX_ANSWER = 1500  # Short enough to read in chat; well under an embed description's 4,096.
 MIN_QUESTIONS = 3
 ID_PATTERN = r"^[a-z0-9]+(?:-[a-z0-9]+)*$"
+MAX_ID = 64  # ids travel in button custom ids (Discord: at most 100) and autocomplete values
 
 
 @dataclass(frozen=True, slots=True)

@@ -2,10 +2,12 @@
 
 Every change runs under one lock per library: read the served base, build the changed file with the
 house-style emitter, validate it with the loader's own rules (by parsing exactly the text about to be
-written, plus the cross-entry checks), write it atomically, record it in the audit table and only then
-serve the new base. A failure at any step leaves the file, the database and the served knowledge as
-they were. An edit names the version it started from; if the entry changed meanwhile the editor is
-told and nothing is overwritten (optimistic concurrency: never a silent lost write).
+written, plus the cross-entry checks), record it as pending in the audit table, write it atomically,
+serve the new base and mark the record applied. A failure at any step leaves the file, the database
+and the served knowledge as they were; a kill between the rename and the last step leaves a pending
+record that :meth:`KnowledgeEditor.recover` settles against the file at the next start. An edit
+names the version it started from; if the entry changed meanwhile the editor is told and nothing is
+overwritten (optimistic concurrency: never a silent lost write).
 """
 
 from __future__ import annotations
@@ -26,6 +28,7 @@ from peerbot.core.knowledge_loader import Problem, check_entries, parse_file
 from peerbot.core.library import KnowledgeLibrary, ReloadReport
 from peerbot.core.permissions import Actor
 from peerbot.core.storage import Database
+from peerbot.core.text import has_letter_or_digit
 
 log = logging.getLogger(__name__)
 
@@ -120,6 +123,8 @@ def derive_id(consortium: str, title: str) -> str:
     """The consortium's short name and the title's slug: ("UpSocial / RRR", "Key tools") -> rrr-key-tools."""
     prefix = _slug(consortium.split("/")[-1]) or "entry"
     body = _slug(title)
+    if not body:  # the prefix alone would be the same id for every such title: the editor must give one
+        return ""
     slug = body if body == prefix or body.startswith(prefix + "-") else f"{prefix}-{body}".strip("-")
     if len(slug) > MAX_ID:
         slug = slug[: MAX_ID + 1].rsplit("-", 1)[0]
@@ -187,6 +192,11 @@ class KnowledgeEditor:
     async def history(self, entry_id: str, limit: int = 20) -> list[Change]:
         return await self.audit.history(entry_id.strip(), limit)
 
+    async def recover(self) -> dict[int, bool]:
+        """Settle changes a crash left half-done against the files as loaded; run at start."""
+        async with self._lock:
+            return await self.audit.reconcile(self.library.base)
+
     async def reload(self) -> ReloadReport:
         """Re-read the files; on problems keep the last good knowledge (the report lists them)."""
         async with self._lock:
@@ -223,11 +233,19 @@ class KnowledgeEditor:
         """A new entry, written to its consortium's file."""
         async with self._lock:
             base = self.library.base
-            entry_id = _clean(draft.entry_id).lower() or derive_id(
-                _clean(draft.consortium), _clean(draft.title)
-            )
+            self.draft_entry(draft, "", "")  # empty fields are named before an id is made from the title
+            title = _clean(draft.title)
+            if not has_letter_or_digit(title):
+                raise EditRefused(
+                    "Not saved: 'title' needs at least one letter or digit (invisible characters do not "
+                    "count)."
+                )
+            entry_id = _clean(draft.entry_id).lower() or derive_id(_clean(draft.consortium), title)
             if not entry_id:
-                raise EditRefused("Please give an id: the title has no letters or digits to make one from.")
+                raise EditRefused(
+                    "Please give an id (lowercase letters, digits and dashes): the title has no letters "
+                    "a-z or digits to make one from. Nothing was saved."
+                )
             existing = base.get(entry_id)
             if existing is not None:
                 raise EditRefused(
@@ -353,20 +371,24 @@ class KnowledgeEditor:
         path = directory / file
         note = await asyncio.to_thread(self._check_disk, path, [e for e in base.entries if e.file == file])
         new_base = KnowledgeBase.of(entries, base.directory or directory)
+        # Committed before the rename: whatever kills PeerBot after it, the history can be settled.
+        number = await self.audit.begin(action=action, file=file, actor=actor, before=before, after=after)
         try:
-            async with self._database.transaction() as connection:
-                number = await self.audit.insert(
-                    connection, action=action, file=file, actor=actor, before=before, after=after
-                )
-                await asyncio.to_thread(write_atomically, path, text)
-                self.library.replace(new_base)
+            await asyncio.to_thread(write_atomically, path, text)
         except OSError as exc:
+            await self.audit.discard(number)
             log.error("Writing %s failed: %s", path, exc)
             reason = exc.strerror or str(exc)
             raise SaveFailed(
                 f"Could not save {file}: {reason}. Nothing was changed: the file and the answers "
                 "are as they were. Please tell the person who runs PeerBot."
             ) from exc
+        self.library.replace(new_base)
+        try:
+            await self.audit.applied(number)
+        except Exception:  # the file is written and served; the pending row is settled at next start
+            log.exception("Could not mark knowledge change #%d applied", number)
+            note = (note + " " if note else "") + "Its history entry will appear after PeerBot restarts."
         served = new_base.get(entry_id) if after else None
         log.info(
             "Knowledge %s of %s in %s by %s (change #%d)", action, entry_id, file, actor.member_id, number

@@ -19,11 +19,13 @@ from peerbot.core.knowledge import (
     CONSORTIA,
     ID_PATTERN,
     MAX_ANSWER,
+    MAX_ID,
     MAX_TITLE,
     MIN_QUESTIONS,
     Entry,
     KnowledgeBase,
 )
+from peerbot.core.text import has_letter_or_digit
 
 log = logging.getLogger(__name__)
 
@@ -118,10 +120,19 @@ def _check_entry(raw: Any, file: str, index: int, problems: list[Problem]) -> En
 
     if entry_id is not None and not _ID_RE.match(entry_id):
         report("'id' must be a lowercase slug of letters, digits and dashes (like 'rrr-objectives')")
-    if isinstance(raw.get("title"), str) and len(raw["title"]) > MAX_TITLE:
-        report(f"'title' is {len(raw['title'])} characters; the limit is {MAX_TITLE}")
-    if isinstance(raw.get("answer"), str) and len(raw["answer"]) > MAX_ANSWER:
-        report(f"'answer' is {len(raw['answer'])} characters; the limit is {MAX_ANSWER}")
+    if entry_id is not None and len(entry_id) > MAX_ID:
+        report(f"'id' is {len(entry_id)} characters; the limit is {MAX_ID}")
+    # Lengths are of the text as served (stripped): a ``|`` block's final newline is YAML, not answer.
+    title = raw["title"].strip() if isinstance(raw.get("title"), str) else None
+    if title and len(title) > MAX_TITLE:
+        report(f"'title' is {len(title)} characters; the limit is {MAX_TITLE}")
+    if title and not has_letter_or_digit(title):
+        report("'title' needs at least one letter or digit (invisible characters do not count)")
+    answer = raw["answer"].strip() if isinstance(raw.get("answer"), str) else None
+    if answer and len(answer) > MAX_ANSWER:
+        report(f"'answer' is {len(answer)} characters; the limit is {MAX_ANSWER}")
+    if entry_id is not None and _is_str_list(raw.get("related")) and entry_id in raw["related"]:
+        report("'related' lists the entry itself; name other entries only")
     if isinstance(raw.get("consortium"), str) and raw["consortium"] not in CONSORTIA:
         report(f"unknown consortium '{raw['consortium']}' (one of: {', '.join(CONSORTIA)})")
     if _is_str_list(raw.get("questions")) and len(raw["questions"]) < MIN_QUESTIONS:

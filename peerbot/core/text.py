@@ -34,6 +34,11 @@ def strip_invisible(text: str) -> str:
     return text.translate(_INVISIBLE)
 
 
+def has_letter_or_digit(text: str) -> bool:
+    """Whether a name says anything once invisible marks are gone (a title of joiners or "!!!" does not)."""
+    return any(ch.isalnum() for ch in strip_invisible(text))
+
+
 def strip_chat_markup(text: str) -> str:
     """Remove mentions and custom emoji, which say nothing about what is asked."""
     return _CHAT_MARKUP.sub(" ", text)

@@ -9,6 +9,7 @@ import pytest
 from console_helpers import converse
 
 from peerbot.core.services import Services
+from tests.db_faults import HISTORY_ENTRY, damage_pages, write_database
 
 
 @pytest.fixture
@@ -36,7 +37,7 @@ async def test_slash_commands(services: Services) -> None:
 
 
 async def test_decline_then_pick_a_suggestion_by_number(services: Services) -> None:
-    output = await converse(services, "drivers in the rain tomorrow", "1")
+    output = await converse(services, "racing drivers in the rain tomorrow", "1")
     declined, picked = output.split("(type the number to see it)")
     assert (
         "I don't have an answer for that yet." in declined
@@ -65,3 +66,20 @@ async def test_bad_input_never_ends_the_chat(services: Services, text: str) -> N
 async def test_quit_stops_reading(services: Services) -> None:
     output = await converse(services, "/quit", "what are the SDGs?")
     assert "== SDGs ==" not in output
+
+
+async def test_a_database_damaged_while_running_gets_a_reply_and_the_chat_goes_on(
+    tmp_path: Path, knowledge: Path
+) -> None:
+    """Damage found inside a command (sqlite3.DatabaseError) is said as such, never a generic shrug."""
+    path = tmp_path / "data" / "peerbot.sqlite3"
+    pages = write_database(path)
+    opened = await Services.open(knowledge, path)  # the file is sound at start
+    try:
+        damage_pages(path, pages)  # then the disk fails under the running chat
+        output = await converse(opened, f"/kb history {HISTORY_ENTRY}", "what does RRR stand for?")
+    finally:
+        await opened.close()
+    assert "Sorry, the database could not be read" in output
+    assert "something went wrong" not in output
+    assert "Respond, Rebuild, Reinvent" in output  # answering from the knowledge files goes on

@@ -254,3 +254,49 @@ def test_the_start_example_is_a_future_tuesday_that_parses(zone: str, days: int)
     written = start_example(zone, now).split(" (or ISO 8601, e.g. ")
     assert parse_start(written[0], zone, now=now) == example
     assert parse_start(written[1].rstrip(")"), zone, now=now) == example
+
+
+# -- input the bot accepts but could not handle ------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("overrides", "message"),
+    [
+        ({"start": "0001-01-01 00:00"}, "is in the past"),
+        ({"start": "0001-01-01 00:00", "timezone": "America/New_York"}, "is in the past"),
+        ({"start": "0001-01-01T00:00+05:00"}, "is in the past"),
+        ({"start": "9999-12-31 23:00", "timezone": "America/New_York"}, "within the next 5 years"),
+        ({"start": "9999-12-31T23:00-05:00"}, "within the next 5 years"),
+        ({"start": "9999-11-01 10:00", "repeat": "weekly"}, "within the next 5 years"),
+        ({"repeat": "weekly", "until": "9999-12-31"}, "must end within the next 5 years"),
+        ({"repeat": "weekly", "until": "9999-12-31", "timezone": "America/New_York"}, "within the next 5"),
+        ({"repeat": "weekly", "until": "9999-12-31T23:59-12:00"}, "must end within the next 5 years"),
+        ({"repeat": "weekly", "until": "0001-01-01", "timezone": "Asia/Tokyo"}, "must end after"),
+        ({"title": "\u200b\u200d\u2060"}, "needs a title with at least one letter or digit"),
+        ({"title": "!!! ???"}, "needs a title with at least one letter or digit"),
+    ],
+)
+def test_far_dates_and_invisible_titles_are_refused_not_crashed(overrides: dict, message: str) -> None:
+    """Years 1 and 9999 used to raise OverflowError in the zone arithmetic ("something went wrong")."""
+    with pytest.raises(EventError, match=message):
+        draft(**overrides)
+
+
+def test_the_start_horizon_is_five_years_from_the_injected_now() -> None:
+    inside = NOW.replace(year=NOW.year + 5) - timedelta(days=1)
+    outside = NOW.replace(year=NOW.year + 5) + timedelta(days=1)
+    assert draft(start=f"{inside:%Y-%m-%d %H:%M}", timezone="UTC").start == inside
+    with pytest.raises(EventError, match=f"before {outside - timedelta(days=1):%Y-%m-%d}"):
+        draft(start=f"{outside:%Y-%m-%d %H:%M}", timezone="UTC")
+    later = NOW + timedelta(days=400)  # the bound moves with the clock, it is not a fixed date
+    assert parse_start(f"{outside:%Y-%m-%d %H:%M}", "UTC", now=later) == outside
+
+
+async def test_edit_refuses_a_far_start_and_changes_nothing(store: EventStore) -> None:
+    event = await store.create(draft(), guild_id=5, channel_id=7, created_by=42, now=NOW)
+    for start, zone in (("9999-12-31 23:00", "America/New_York"), ("0001-01-01 00:00", "America/New_York")):
+        with pytest.raises(EventError, match=r"in the past|within the next 5 years"):
+            await store.edit(event.id, guild_id=5, start=start, timezone=zone, now=NOW)
+    with pytest.raises(EventError, match="at least one letter or digit"):
+        await store.edit(event.id, guild_id=5, title="\u200b", now=NOW)
+    assert await store.get(event.id) == event

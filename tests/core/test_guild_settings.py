@@ -13,6 +13,7 @@ from peerbot.core.guild_settings import (
     GuildSettingsError,
     GuildSettingsStore,
     missing_channel_message,
+    resolve_timezone,
 )
 from peerbot.core.storage import Database
 
@@ -130,3 +131,10 @@ def test_missing_channel_message_says_how_to_set_it() -> None:
     assert "/setup announcements_channel:#channel" in missing_channel_message("announcements")
     with pytest.raises(ValueError, match="unknown channel kind"):
         missing_channel_message("memes")
+
+
+def test_an_unknown_zone_is_echoed_back_bounded() -> None:
+    """A pasted 3,000-character zone must not make a reply over Discord's 2,000 characters."""
+    with pytest.raises(GuildSettingsError) as refused:
+        resolve_timezone("Mars/" + "x" * 3000)
+    assert len(str(refused.value)) < 300 and "Mars/xxx" in str(refused.value)

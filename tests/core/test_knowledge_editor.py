@@ -5,11 +5,14 @@ from __future__ import annotations
 import asyncio
 import errno
 import os
+import signal
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
 
-from peerbot.core import knowledge_files
+from peerbot.core import knowledge_editor, knowledge_files
 from peerbot.core.knowledge import MAX_ANSWER
 from peerbot.core.knowledge_editor import (
     EditConflict,
@@ -171,7 +174,7 @@ async def test_remove_refused_while_other_entries_point_to_it(services: Services
     entry = services.library.base.get("rrr-hypothesis")
     assert entry is not None
     before = snapshot(knowledge)
-    with pytest.raises(EditRefused, match="related entries: rrr-overview, rrr-objectives"):
+    with pytest.raises(EditRefused, match=r"related entries: .*rrr-overview, rrr-objectives"):
         await services.editor.remove(entry.id, CAROL, services.editor.version(entry))
     assert snapshot(knowledge) == before
 
@@ -269,6 +272,8 @@ async def test_crash_between_temp_write_and_rename_keeps_the_original(
     assert len(leftovers) == 1 and leftovers[0].startswith(".rrr.yaml.tmp-")
     assert all((knowledge / name).read_bytes() == data for name, data in before.items())
     assert len(load_knowledge(knowledge)) == len(services.library.base)  # the loader ignores the temporary
+    assert await services.editor.history("rrr-tools-cities-used-with-the-sse") == []
+    assert list((await services.editor.recover()).values()) == [False]  # at start: the file never changed
     assert await services.database.fetch_all("SELECT * FROM knowledge_change") == []
 
 
@@ -334,3 +339,171 @@ def test_missing_knowledge_dir_starts_as_the_bundled_knowledge(tmp_path) -> None
     (target / "silk.yaml").write_text("entries: []\n", encoding="utf-8")
     assert seed_from_bundled(target) is False  # an existing folder is never overwritten
     assert (target / "silk.yaml").read_text(encoding="utf-8") == "entries: []\n"
+
+
+class Killed(BaseException):
+    """The process killed at this point: no except or finally of PeerBot's would run."""
+
+
+NEW_ID = "rrr-tools-cities-used-with-the-sse"
+
+
+async def test_killed_after_the_rename_the_change_is_in_the_history_at_restart(
+    tmp_path: Path, knowledge: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    database = tmp_path / "crash.sqlite3"
+    services = await Services.open(knowledge, database)
+    real_write = knowledge_editor.write_atomically
+
+    def written_then_killed(path: Path, text: str) -> None:
+        real_write(path, text)
+        raise Killed
+
+    monkeypatch.setattr(knowledge_editor, "write_atomically", written_then_killed)
+    with pytest.raises(Killed):
+        await services.editor.add(draft(), CAROL)
+    await services.close()
+    monkeypatch.undo()
+
+    reopened = await Services.open(knowledge, database)
+    try:
+        entry = reopened.library.base.get(NEW_ID)
+        assert entry is not None, "the file has the entry"
+        (change,) = await reopened.editor.history(NEW_ID)
+        assert (change.action, change.editor) == ("add", "Carol")
+        await reopened.editor.remove(NEW_ID, CAROL, reopened.editor.version(entry))
+        restored = await reopened.editor.restore(NEW_ID, CAROL)
+        assert restored.entry == entry
+    finally:
+        await reopened.close()
+
+
+async def test_killed_before_the_rename_nothing_is_recorded(
+    tmp_path: Path, knowledge: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    database = tmp_path / "crash.sqlite3"
+    services = await Services.open(knowledge, database)
+
+    def killed(path: Path, text: str) -> None:
+        raise Killed
+
+    monkeypatch.setattr(knowledge_editor, "write_atomically", killed)
+    with pytest.raises(Killed):
+        await services.editor.add(draft(), CAROL)
+    assert await services.editor.history(NEW_ID) == [], "a change in progress is not history yet"
+    await services.close()
+    monkeypatch.undo()
+
+    reopened = await Services.open(knowledge, database)
+    try:
+        assert reopened.library.base.get(NEW_ID) is None
+        assert await reopened.editor.history(NEW_ID) == []
+        assert await reopened.database.fetch_all("SELECT * FROM knowledge_change") == []
+    finally:
+        await reopened.close()
+
+
+KILLED_EDIT = """
+import asyncio, os, signal, sys
+from dataclasses import replace
+from pathlib import Path
+from peerbot.core import knowledge_editor
+from peerbot.core.knowledge_editor import EntryDraft
+from peerbot.core.permissions import Actor
+from peerbot.core.services import Services
+
+real_write = knowledge_editor.write_atomically
+
+def written_then_killed(path, text):
+    real_write(path, text)
+    os.kill(os.getpid(), signal.SIGKILL)
+
+knowledge_editor.write_atomically = written_then_killed
+
+async def main():
+    services = await Services.open(Path(sys.argv[1]), Path(sys.argv[2]))
+    entry = services.editor.entry("rrr-objectives")
+    edited = replace(EntryDraft.of(entry), title="Edited, then killed")
+    carol = Actor(3, "Carol", manage_guild=True)
+    await services.editor.edit(entry.id, edited, carol, services.editor.version(entry))
+
+asyncio.run(main())
+"""
+
+
+@pytest.mark.skipif(sys.platform == "win32", reason="SIGKILL is POSIX")
+async def test_sigkill_right_after_the_rename_then_restore_undoes_the_edit(
+    tmp_path: Path, knowledge: Path
+) -> None:
+    database = tmp_path / "crash.sqlite3"
+    original = load_knowledge(knowledge).get("rrr-objectives")
+    assert original is not None
+    done = await asyncio.to_thread(
+        subprocess.run,
+        [sys.executable, "-c", KILLED_EDIT, str(knowledge), str(database)],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert done.returncode == -signal.SIGKILL, done.stderr
+
+    services = await Services.open(knowledge, database)
+    try:
+        edited = services.library.base.get("rrr-objectives")
+        assert edited is not None and edited.title == "Edited, then killed"
+        (change,) = await services.editor.history("rrr-objectives")
+        assert change.action == "edit" and change.changed_fields() == ["title"]
+        restored = await services.editor.restore("rrr-objectives", CAROL)
+        assert restored.entry is not None and restored.entry.title == original.title
+    finally:
+        await services.close()
+
+
+# -- input the bot accepted but could not handle -----------------------------------------------------------
+
+
+async def test_an_answer_of_exactly_the_form_maximum_is_saved(services: Services, knowledge: Path) -> None:
+    """The form allows 1,500 characters; saving them used to be refused as 1,501 (the block's newline)."""
+    answer = ("word " * MAX_ANSWER)[: MAX_ANSWER - 1] + "."
+    result = await services.editor.add(draft(answer=answer + "\n"), CAROL)
+    assert result.entry is not None and len(result.entry.answer) == MAX_ANSWER
+    assert len(load_knowledge(knowledge).get(result.entry_id).answer) == MAX_ANSWER  # type: ignore[union-attr]
+
+
+@pytest.mark.parametrize(
+    ("changes", "reason"),
+    [
+        ({"title": "\u200b\u200b"}, "'title' needs at least one letter or digit"),
+        ({"title": "\u200b \u2060"}, "'title' needs at least one letter or digit"),
+        ({"title": "!!! ???"}, "'title' needs at least one letter or digit"),
+        ({"entry_id": "a" * 150}, "'id' is 150 characters; the limit is 64"),
+        ({"entry_id": "self-reference", "related": "self-reference"}, "'related' lists the entry itself"),
+    ],
+)
+async def test_titles_ids_and_self_references_discord_cannot_carry_are_refused(
+    services: Services, knowledge: Path, changes: dict[str, str], reason: str
+) -> None:
+    before = snapshot(knowledge)
+    with pytest.raises(EditRefused, match=reason):
+        await services.editor.add(draft(**changes), CAROL)
+    assert snapshot(knowledge) == before
+    assert await services.database.fetch_all("SELECT * FROM knowledge_change") == []
+
+
+async def test_titles_without_letters_never_get_a_prefix_only_id(services: Services) -> None:
+    """A title of '!!!' used to get the id 'rrr', so the next such title collided with it."""
+    assert derive_id("UpSocial / RRR", "!!!") == ""
+    assert derive_id("UpSocial / RRR", "\u200b") == ""
+    for title in ("!!!", "???"):
+        with pytest.raises(EditRefused, match="at least one letter or digit"):
+            await services.editor.add(draft(title=title), CAROL)
+    assert services.library.base.get("rrr") is None
+
+
+async def test_an_edit_cannot_make_an_entry_its_own_related(services: Services) -> None:
+    entry = services.library.base.get("rrr-objectives")
+    assert entry is not None
+    changed = _with(EntryDraft.of(entry), related=f"{entry.related[0]}, {entry.id}")
+    with pytest.raises(EditRefused, match="'related' lists the entry itself"):
+        await services.editor.edit(entry.id, changed, CAROL, services.editor.version(entry))
+    assert services.library.base.get(entry.id) == entry

@@ -127,3 +127,31 @@ def test_bundled_knowledge_is_valid_and_complete() -> None:
         "UpSocial / RRR",
         "General",
     }
+
+
+# -- input the bot accepted but could not handle -----------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("old", "new", "expected"),
+    [
+        ("id: one", "id: " + "a" * 150, "'id' is 150 characters; the limit is 64"),
+        ("title: One", 'title: "\\u200b\\u200d"', "'title' needs at least one letter or digit"),
+        ("title: One", 'title: "!!!"', "'title' needs at least one letter or digit"),
+        ("source: ", "related: [one]\n    source: ", "'related' lists the entry itself"),
+    ],
+)
+def test_ids_titles_and_self_references_that_break_discord_are_problems(
+    tmp_path: Path, old: str, new: str, expected: str
+) -> None:
+    """A 150-character id fails every button that carries it; a self-reference can never be removed."""
+    problems = problems_for(tmp_path, ENTRY.replace(old, new, 1))
+    assert len(problems) == 1, problems
+    assert expected in problems[0]
+
+
+def test_an_answer_of_exactly_the_limit_in_a_block_is_accepted(tmp_path: Path) -> None:
+    """A ``|`` block ends with a newline: the limit counts the answer, not YAML's line break."""
+    block = "answer: |\n      " + "x" * 1500 + "\n"
+    assert problems_for(tmp_path, ENTRY.replace("answer: An answer.\n", block)) == []
+    assert len(load_knowledge(tmp_path).get("one").answer) == 1500

@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
+import logging
+import os
 import sqlite3
+from contextlib import closing
 from pathlib import Path
 
 import pytest
 
 from peerbot.core.storage import Database, DatabaseError
 from peerbot.core.storage.migrations import MIGRATIONS
+from tests.db_faults import corrupt_database, write_database
 
 
 async def test_new_database_is_migrated_with_wal_and_foreign_keys(tmp_path: Path) -> None:
@@ -86,3 +90,64 @@ async def test_failed_transaction_rolls_back(tmp_path: Path) -> None:
         assert (await database.fetch_one("SELECT COUNT(*) FROM unanswered_question"))[0] == 0
     finally:
         await database.close()
+
+
+# -- bad files: refused at start, before anything is changed -----------------------------------------------
+
+
+async def test_a_corrupt_inner_page_is_refused_at_start_and_left_alone(tmp_path: Path) -> None:
+    """A damaged page used to pass the start and fail later, inside a command (quick_check finds it)."""
+    path = tmp_path / "peerbot.sqlite3"
+    damaged = corrupt_database(path)
+    with pytest.raises(DatabaseError) as refused:
+        await Database.open(path)
+    message = str(refused.value)
+    assert "is damaged" in message and str(path) in message and "\n" not in message
+    assert path.read_bytes() == damaged
+    assert not path.with_name(path.name + "-wal").exists()
+
+
+async def test_a_newer_schema_is_refused_before_anything_is_written(tmp_path: Path) -> None:
+    """The README promises the file is left untouched: it used to be switched to WAL first."""
+    path = tmp_path / "peerbot.sqlite3"
+    with closing(sqlite3.connect(path)) as connection:
+        connection.execute("CREATE TABLE from_the_future (id INTEGER PRIMARY KEY)")
+        connection.execute(f"PRAGMA user_version = {len(MIGRATIONS) + 5}")
+        connection.commit()
+    before = path.read_bytes()
+    with pytest.raises(DatabaseError, match="newer than this PeerBot"):
+        await Database.open(path)
+    assert path.read_bytes() == before  # the header's journal mode bytes too
+    assert os.listdir(tmp_path) == ["peerbot.sqlite3"]  # no -wal, no -shm
+    with closing(sqlite3.connect(path)) as connection:
+        assert connection.execute("PRAGMA journal_mode").fetchone()[0] == "delete"
+
+
+async def test_an_empty_file_starts_fresh_with_a_warning(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    path = tmp_path / "peerbot.sqlite3"
+    path.write_bytes(b"")
+    with caplog.at_level(logging.WARNING, logger="peerbot.core.storage.database"):
+        database = await Database.open(path)
+    try:
+        assert await database.schema_version() == len(MIGRATIONS)
+    finally:
+        await database.close()
+    warnings = [r.getMessage() for r in caplog.records if r.levelno == logging.WARNING]
+    assert len(warnings) == 1 and "is empty (0 bytes)" in warnings[0] and str(path) in warnings[0]
+
+
+async def test_a_good_existing_database_opens_without_warnings(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    path = tmp_path / "peerbot.sqlite3"
+    write_database(path, rows=50)
+    with caplog.at_level(logging.WARNING):
+        database = await Database.open(path)
+    try:
+        assert (await database.fetch_one("SELECT COUNT(*) FROM unanswered_question"))[0] == 50
+        assert (await database.fetch_one("PRAGMA journal_mode"))[0] == "wal"
+    finally:
+        await database.close()
+    assert [r for r in caplog.records if r.levelno >= logging.WARNING] == []
