@@ -11,6 +11,7 @@ import logging
 from dataclasses import dataclass
 from enum import Enum
 
+from peerbot.core.bookkeeping import BackgroundWriter
 from peerbot.core.clock import Clock, utc_now
 from peerbot.core.library import KnowledgeLibrary
 from peerbot.core.privacy import PrivacyService
@@ -66,17 +67,30 @@ def vote_message(outcome: VoteOutcome, helpful: bool, title: str) -> str:
 class AnswerFeedback:
     """Votes and served counts, read per server for /kb stats."""
 
-    def __init__(self, database: Database, library: KnowledgeLibrary, *, clock: Clock = utc_now) -> None:
+    def __init__(
+        self,
+        database: Database,
+        library: KnowledgeLibrary,
+        *,
+        clock: Clock = utc_now,
+        writer: BackgroundWriter | None = None,
+    ) -> None:
         self._clock = clock
         self._database = database
         self._library = library
+        self._writer = writer  # None: each count is written at once
 
     async def served(self, entry_id: str, guild_id: int | None) -> None:
-        """Count one answer shown (called by the question service; no user id on purpose)."""
-        await self._database.execute(
-            "INSERT INTO answer_served (entry_id, guild_id, served_at) VALUES (?, ?, ?)",
-            (entry_id, _guild_key(guild_id), self._clock().isoformat()),
-        )
+        """Count one answer shown (called by the question service; no user id on purpose).
+
+        With a writer the row is queued, so the answer is not held up by the database.
+        """
+        sql = "INSERT INTO answer_served (entry_id, guild_id, served_at) VALUES (?, ?, ?)"
+        row = (entry_id, _guild_key(guild_id), self._clock().isoformat())
+        if self._writer is not None:
+            self._writer.add(sql, row)
+        else:
+            await self._database.execute(sql, row)
 
     async def vote(self, entry_id: str, member_id: int, helpful: bool, guild_id: int | None) -> VoteOutcome:
         """Record or change the member's vote on an entry."""
@@ -105,6 +119,8 @@ class AnswerFeedback:
 
     async def stats(self, guild_id: int | None, limit: int = 5) -> KnowledgeStats:
         """Most asked, most helpful and least helpful entries in one server."""
+        if self._writer is not None:
+            await self._writer.flush()  # counts queued by answers shown just before
         guild = _guild_key(guild_id)
         asked = await self._database.fetch_all(
             "SELECT entry_id, COUNT(*) AS n FROM answer_served WHERE guild_id = ? "

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import sqlite3
 
 import discord
 from discord import app_commands
@@ -10,7 +11,10 @@ from discord.ext import commands
 
 from peerbot.config import Settings
 from peerbot.core.services import Services
+from peerbot.core.storage import DATABASE_TROUBLE
 from peerbot.discord.cogs import extension_names
+from peerbot.discord.expired import expired_interaction, log_expired, quiet_expired_interactions
+from peerbot.discord.intro_cards import card_publisher
 
 log = logging.getLogger(__name__)
 
@@ -35,6 +39,8 @@ class PeerBot(commands.Bot):
         )
         self.settings = settings
         self.services = services
+        self.cards = card_publisher(self)  # introduction cards, posted crash-safely
+        quiet_expired_interactions()  # discord.py's own answers to an expired interaction: one line
 
     async def setup_hook(self) -> None:
         for name in extension_names():
@@ -52,16 +58,30 @@ class PeerBot(commands.Bot):
     async def on_app_command_error(
         self, interaction: discord.Interaction, error: app_commands.AppCommandError
     ) -> None:
-        """Refusals and user errors are told to the member privately; bugs are logged, not shown."""
+        """Refusals and user errors are told to the member privately; bugs are logged, not shown.
+
+        A database failure (a damaged page, a locked or failing disk) is named as such, so the member
+        knows it is not their input and the operator finds it in the log.
+        """
+        name = interaction.command and interaction.command.name
+        if expired_interaction(error) is not None:  # answering again could only fail the same way
+            log_expired(interaction.id, f"/{name}")
+            return
         if isinstance(error, app_commands.CheckFailure):
             message = str(error) or "Sorry, you can't use this command here."
+        elif isinstance(getattr(error, "original", error), sqlite3.DatabaseError):
+            log.error("Command %s failed: the database could not be used", name, exc_info=error)
+            message = DATABASE_TROUBLE
         else:
-            log.error("Command %s failed", interaction.command and interaction.command.name, exc_info=error)
+            log.error("Command %s failed", name, exc_info=error)
             message = "Sorry, something went wrong. Please try again."
-        if interaction.response.is_done():
-            await interaction.followup.send(message, ephemeral=True)
-        else:
-            await interaction.response.send_message(message, ephemeral=True)
+        try:
+            if interaction.response.is_done():
+                await interaction.followup.send(message, ephemeral=True)
+            else:
+                await interaction.response.send_message(message, ephemeral=True)
+        except discord.HTTPException as exc:  # the member cannot be told; once in the log is enough
+            log.warning("Could not tell the member /%s failed: %s", name, exc)
 
     async def on_ready(self) -> None:
         log.info("Ready as %s in %d guild(s)", self.user, len(self.guilds))

@@ -6,6 +6,7 @@ custom id, so a vote on an answer posted before a restart still counts.
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import re
 from typing import TYPE_CHECKING
@@ -20,6 +21,7 @@ if TYPE_CHECKING:
     from peerbot.discord.bot import PeerBot
 
 log = logging.getLogger(__name__)
+DEFER_AFTER_S = 1.5  # well inside Discord's 3 s for a first response
 
 PREFIX = "peerbot:vote:"
 MAX_CUSTOM_ID = 100  # Discord's limit
@@ -52,16 +54,27 @@ class VoteButton(
     async def callback(self, interaction: discord.Interaction[PeerBot]) -> None:
         services = interaction.client.services
         guild_id = interaction.guild.id if interaction.guild else None
+        # The vote is written before it is confirmed; a database busy past Discord's window gets a
+        # "thinking..." first, then the confirmation, so the vote is neither lost nor left unanswered.
+        vote = asyncio.ensure_future(
+            services.feedback.vote(self.entry_id, interaction.user.id, self.helpful, guild_id)
+        )
+        done, _ = await asyncio.wait({vote}, timeout=DEFER_AFTER_S)
+        deferred = not done
+        if deferred:
+            await interaction.response.defer(ephemeral=True, thinking=True)
         try:
-            outcome = await services.feedback.vote(self.entry_id, interaction.user.id, self.helpful, guild_id)
+            outcome = await vote
         except UnknownEntry:
-            await interaction.response.send_message(
-                "That entry is no longer in the knowledge base, so the vote was not recorded.", ephemeral=True
-            )
-            return
-        entry = services.library.base.get(self.entry_id)
-        title = discord.utils.escape_markdown(entry.title if entry else self.entry_id)
-        await interaction.response.send_message(vote_message(outcome, self.helpful, title), ephemeral=True)
+            text = "That entry is no longer in the knowledge base, so the vote was not recorded."
+        else:
+            entry = services.library.base.get(self.entry_id)
+            title = discord.utils.escape_markdown(entry.title if entry else self.entry_id)
+            text = vote_message(outcome, self.helpful, title)
+        if deferred:
+            await interaction.followup.send(text, ephemeral=True)
+        else:
+            await interaction.response.send_message(text, ephemeral=True)
 
 
 def vote_buttons(entry_id: str) -> list[VoteButton]:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import re
+import sqlite3
 from typing import TYPE_CHECKING
 
 import discord
@@ -13,7 +14,9 @@ from discord.ext import commands
 from peerbot.core.commands import INTRO, help_lines
 from peerbot.core.knowledge import CONSORTIA
 from peerbot.core.qa import AskResult, UnknownConsortium
+from peerbot.core.storage import DATABASE_TROUBLE
 from peerbot.discord.embeds import COLOUR, ask_reply, topics_embed
+from peerbot.discord.expired import expired_interaction, log_expired
 from peerbot.discord.feedback_views import VoteButton, answer_view
 from peerbot.discord.views import EntryButton
 
@@ -103,12 +106,21 @@ class AskCog(commands.Cog, name="Questions"):
         await message.reply(mention_author=False, **kwargs)
 
     async def cog_command_error(self, ctx: commands.Context[PeerBot], error: commands.CommandError) -> None:
+        if ctx.interaction is not None and expired_interaction(error) is not None:
+            log_expired(ctx.interaction.id, f"/{ctx.command}")  # a retry could only fail the same way
+            return
         if isinstance(error, commands.MissingRequiredArgument):
             _, kwargs = await self._answer("", ctx.guild)
             await ctx.send(**kwargs, ephemeral=True)
             return
         original = getattr(error, "original", error)
         log.error("Command %s failed", ctx.command, exc_info=original)
+        cause: BaseException = original
+        while isinstance(getattr(cause, "original", None), BaseException):  # hybrid: wrapped twice
+            cause = cause.original  # type: ignore[attr-defined]
+        if isinstance(cause, sqlite3.DatabaseError):
+            await ctx.send(DATABASE_TROUBLE, ephemeral=True)
+            return
         await ctx.send("Sorry, something went wrong answering that. Please try again.", ephemeral=True)
 
 
