@@ -108,14 +108,16 @@ async def test_votes_gaps_stats_reload_export(services: Services, knowledge: Pat
     assert "There is no entry 'no-such-entry'" in output
     assert "(asked 2× in 2 wordings)" in output
     assert "[glossary-sdgs]: 1×" in output and "0 helpful, 1 not helpful" in output
-    assert "Reloaded: 81 entries." in output
-    assert output.count("  - id: ") >= 81
+    entries = len(services.library.base)
+    assert entries > 50 and f"Reloaded: {entries} entries." in output
+    assert output.count("  - id: ") >= entries
 
 
 async def test_reload_reports_a_broken_file(services: Services, knowledge: Path) -> None:
     (knowledge / "rrr.yaml").write_text("entries:\n  - id: [\n", encoding="utf-8")
+    entries = len(services.library.base)
     output = await converse(services, "/kb reload", "what were the objectives of RRR?")
-    assert "Reload refused; still answering from the last good knowledge (81 entries)" in output
+    assert f"Reload refused; still answering from the last good knowledge ({entries} entries)" in output
     assert "rrr.yaml" in output and "RRR's main objectives" in output
 
 
