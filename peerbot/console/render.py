@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 
+from peerbot.core.focus import missing_text
 from peerbot.core.knowledge import Entry
 from peerbot.core.qa import AskResult, Outcome, Topic
 
@@ -34,6 +35,11 @@ def ask_text(result: AskResult) -> str:
         if result.outcome is Outcome.UNCERTAIN and result.suggestions:
             text += "\n" + suggestions_text(result.suggestions)
         return text
+    if result.missing:
+        head = missing_text(result.missing)
+        if result.suggestions:
+            return f"{head} Here is what I know nearby.\n{suggestions_text(result.suggestions)}"
+        return f"{head} Peers may know: try /peers, or socialeconomyandinnovation@oecd.org."
     if result.suggestions:
         return f"{DECLINE}\n{suggestions_text(result.suggestions)}"
     return f"{DECLINE} Try /topics to see what I can answer."

@@ -7,6 +7,7 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from enum import Enum
 
+from peerbot.core.focus import missing_focus
 from peerbot.core.knowledge import CONSORTIA, Entry
 from peerbot.core.library import KnowledgeLibrary
 from peerbot.core.retrieval import Confidence, Match
@@ -16,6 +17,7 @@ log = logging.getLogger(__name__)
 
 MAX_QUESTION = 1000  # characters; longer pastes are refused with this limit named
 MAX_SUGGESTIONS = 3
+MAX_CONSORTIUM_NAME = 60  # the longest way to name a consortium is far shorter; longer is never echoed
 
 
 class Outcome(Enum):
@@ -32,6 +34,7 @@ class AskResult:
     matches: tuple[Match, ...] = ()  # up to 5, best first, whatever the outcome
     suggestions: tuple[Entry, ...] = ()  # "did you mean" entries
     problem: str | None = None  # for INVALID: what to tell the member
+    missing: str | None = None  # for DECLINED: the kind of fact asked for that no entry gives
 
     @property
     def entry(self) -> Entry | None:
@@ -78,6 +81,14 @@ class QuestionService:
         index = self.library.index
         result = index.search(strip_chat_markup(question), limit=5)
         thresholds = index.thresholds
+        if result.confidence is not Confidence.DECLINED:
+            missing = missing_focus(strip_chat_markup(question), result.matches[0].entry)
+            if missing:  # the topic is known, what is asked of it is not: say so, offer the topic
+                await self._report(question, Outcome.DECLINED, guild_id)
+                nearby = tuple(
+                    m.entry for m in result.matches[:MAX_SUGGESTIONS] if m.score >= thresholds.suggest
+                )
+                return AskResult(question, Outcome.DECLINED, result.matches, nearby, missing=missing)
         if result.confidence is Confidence.CONFIDENT:
             await self._served(result.matches[0].entry.id, guild_id)
             return AskResult(question, Outcome.ANSWERED, result.matches)
@@ -137,17 +148,23 @@ class QuestionService:
 
     def resolve_consortium(self, name: str) -> str:
         """The canonical consortium for a loose name ("rrr", "pl4se", "french impact")."""
-        wanted = fold(name)
+        text = strip_invisible(name).strip()
+        valid = ", ".join(CONSORTIA)
+        if len(text) > MAX_CONSORTIUM_NAME:  # echoing it could exceed a chat message's limit
+            raise UnknownConsortium(
+                f"That consortium name is {len(text):,} characters long; none is longer than "
+                f"{MAX_CONSORTIUM_NAME}. Try one of: {valid}."
+            )
+        wanted = fold(text)
         for consortium in CONSORTIA:
             parts = [fold(part) for part in consortium.split("/")] + [fold(consortium)]
             if wanted in parts or any(wanted and wanted in part.split() for part in parts):
                 return consortium
-        raise UnknownConsortium(f"I don't know the consortium '{name}'. Try one of: {', '.join(CONSORTIA)}.")
+        raise UnknownConsortium(f"I don't know the consortium '{text}'. Try one of: {valid}.")
 
     def topics(self, consortium: str | None = None) -> list[Topic]:
         """Entries grouped by consortium, optionally just one consortium."""
         base = self.library.base
-        names = (
-            [self.resolve_consortium(consortium)] if consortium and consortium.strip() else base.consortia()
-        )
+        wanted = strip_invisible(consortium or "").strip()
+        names = [self.resolve_consortium(wanted)] if wanted else base.consortia()
         return [Topic(name, tuple(base.in_consortium(name))) for name in names]

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import discord
 
+from peerbot.core.focus import missing_text
 from peerbot.core.knowledge import Entry
 from peerbot.core.qa import AskResult, Outcome, Topic
 
@@ -28,6 +29,11 @@ def ask_reply(result: AskResult) -> tuple[str | None, discord.Embed | None]:
     if result.entry is not None:
         note = UNSURE if result.outcome is Outcome.UNCERTAIN and result.suggestions else None
         return note, entry_embed(result.entry)
+    if result.missing:
+        head = missing_text(result.missing)
+        if result.suggestions:
+            return f"{head} Here is what I know nearby:", None
+        return f"{head} Peers may know: try `/peers search`, or socialeconomyandinnovation@oecd.org.", None
     if result.suggestions:
         return f"{DECLINE} Did you mean one of these?", None
     return f"{DECLINE} Try `/topics` to see what I can answer.", None

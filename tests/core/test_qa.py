@@ -96,3 +96,18 @@ def test_reload_keeps_last_good_knowledge(sample_dir) -> None:
     assert len(library.base) == 3 and library.index.search("SDGs").best is not None
     (sample_dir / "broken.yaml").unlink()
     assert library.reload().ok
+
+
+@pytest.mark.parametrize("name", ["x" * 1900, "Atlantis " * 250, "\u200bAtlantis" * 200])
+def test_a_huge_consortium_name_is_refused_in_a_short_message(
+    sample_service: QuestionService, name: str
+) -> None:
+    """/topics with 1,900 characters used to echo them all: a reply over 2,000 characters (a 400)."""
+    with pytest.raises(UnknownConsortium) as refused:
+        sample_service.topics(name)
+    assert len(str(refused.value)) <= 300
+    assert "Try one of: DIESIS / SILK" in str(refused.value)
+
+
+def test_an_invisible_consortium_filter_lists_every_topic(sample_service: QuestionService) -> None:
+    assert sample_service.topics("\u200b" * 1900) == sample_service.topics(None)

@@ -62,7 +62,7 @@ async def test_ask_sends_an_embed_with_source(cog: AskCog) -> None:
 
 async def test_decline_offers_buttons_for_suggestions(cog: AskCog) -> None:
     ctx = context()
-    await cog.ask.callback(cog, ctx, question="drivers in the rain tomorrow")
+    await cog.ask.callback(cog, ctx, question="racing drivers in the rain tomorrow")
     kwargs = ctx.send.await_args.kwargs
     assert kwargs["embed"] is None
     assert kwargs["content"].startswith("I don't have an answer for that yet.")

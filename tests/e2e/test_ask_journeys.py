@@ -52,9 +52,10 @@ async def test_uncertain_answer_offers_buttons_that_show_entries(fake: FakeDisco
 
 
 async def test_declined_question_says_so_and_suggests(fake: FakeDiscord, bot: RunningBot) -> None:
-    handle = await fake.invoke_slash("ask", {"question": "tools for football"})
+    # The topic is known, the fact asked for is not: say what is missing, offer what is nearby.
+    handle = await fake.invoke_slash("ask", {"question": "what budget did the SILK tools have?"})
     reply = await handle.wait_for_message()
-    assert reply.content.startswith("I don't have an answer for that yet.")
+    assert reply.content.startswith("I don't know that: the PLP lessons give no budgets")
     assert not reply.embeds and 1 <= len(reply.custom_ids()) <= 3
     off_topic = await (
         await fake.invoke_slash("ask", {"question": "what's the weather in Lisbon"})
@@ -78,7 +79,7 @@ async def test_prefix_command_mention_and_direct_message(fake: FakeDiscord, bot:
 
     await fake.send_message("bob", "general", f"<@{fake.bot_user.id}> what were the objectives of RRR?")
     mentioned = await fake.wait_for_message(lambda m: bool(m.embeds), channel="general")
-    assert embed_title(mentioned) == "RRR's main objectives"
+    assert embed_title(mentioned).startswith("RRR's main objectives")
 
     await fake.send_dm("carol", "what does SILK stand for")
     direct = await fake.wait_for_message(lambda m: m.source == "dm" or bool(m.embeds))
