@@ -53,6 +53,7 @@ def _lazy(module: str) -> Callable[[Context], Section]:
 
 # The order matters: memory and startup reuse the worker runs the latency benchmark made.
 BENCHMARKS: list[Benchmark] = [
+    Benchmark("blind", "Answer quality on the blind set", _lazy("blind")),
     Benchmark("quality", "Answer quality", _lazy("quality")),
     Benchmark("latency", "Retrieval latency vs size", _lazy("latency")),
     Benchmark("memory", "Resident memory", _lazy("memory")),

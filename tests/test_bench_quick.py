@@ -18,17 +18,20 @@ REPO = Path(__file__).resolve().parents[1]
 SECTIONS = (
     "## Machine",
     "## Headline figures",
-    "## 1. Answer quality",
+    "## 1. Answer quality on the blind set",
+    "### Answer / uncertain / decline on the test half",
+    "### Reliability on the test half",
+    "## 2. Answer quality",
     "### By kind of question",
     "### By consortium",
     "### Questions PeerBot gets wrong",
-    "## 2. Retrieval latency vs knowledge-base size",
+    "## 3. Retrieval latency vs knowledge-base size",
     "### Index build",
-    "## 3. Resident memory",
-    "## 4. Start-to-ready of the terminal chat",
-    "## 5. End-to-end Discord latency",
-    "## 6. /peers search",
-    "## 7. Scheduler lateness: 1,000 reminders due together",
+    "## 4. Resident memory",
+    "## 5. Start-to-ready of the terminal chat",
+    "## 6. End-to-end Discord latency",
+    "## 7. /peers search",
+    "## 8. Scheduler lateness: 1,000 reminders due together",
     "## Not measured yet",
     "## Run time",
 )
@@ -53,6 +56,8 @@ def test_quick_run_writes_the_report_and_plots(tmp_path: Path) -> None:
         r"\| Top-1 accuracy \(\d+ answerable\) \| \d+\.\d% \| \d+\.\d% \| [+-]\d+\.\d pts", report
     )
     assert re.search(r"\| MRR@5 \| \d+\.\d% \|", report)
+    # The blind set: the test half as the headline, BM25 and the dev half beside it.
+    assert re.search(r"\| top-1 \| \d\.\d{3} \(\d+\) \| \d\.\d{3} \| \d\.\d{3} \(\d+\) \|", report)
     assert re.search(r"\| 1,000 \| \d+ × \d+ \| \d+\.\d{3} \| \d+\.\d{3} \| \d+\.\d{2}× \|", report)
     assert re.search(r"PeerBot p99 at 1,000 entries ≤ 2 ms: (✅ PASS|❌ FAIL)", report)
     assert re.search(
@@ -66,7 +71,7 @@ def test_quick_run_writes_the_report_and_plots(tmp_path: Path) -> None:
     assert "routes the fake does not know" not in report
     # /peers: 1k introductions only in --quick.
     assert re.search(r"\| 1,000 \| \d+ × \d+ \| \d+\.\d{2} \| \d+\.\d{2} \| \d+\.\d{2}× \|", report)
-    assert "| 10,000 |" not in report.split("## 6. /peers search")[1].split("## 7.")[0]
+    assert "| 10,000 |" not in report.split("## 7. /peers search")[1].split("## 8.")[0]
     # Scheduler: every reminder delivered exactly once, by the scheduler and by the baseline.
     assert re.search(
         r"\| PeerBot `AnnouncementScheduler` \| \d+ \| -?\d+\.\d \| -?\d+\.\d \| -?\d+\.\d \| 0 \| 0 \|",
@@ -77,7 +82,7 @@ def test_quick_run_writes_the_report_and_plots(tmp_path: Path) -> None:
     )
     assert "Jobs marked missed or failed by the scheduler: 0." in report
     assert re.search(r"## Not measured yet\n\n(Nothing|.*not measured yet)", report)
-    for plot in ("latency.png", "quality.png", "memory.png"):
+    for plot in ("latency.png", "quality.png", "memory.png", "reliability.png"):
         assert (tmp_path / "bench" / plot).read_bytes()[:8] == b"\x89PNG\r\n\x1a\n", plot
     # The command prints the figures it writes.
     assert "| MRR@5 |" in done.stdout and "PeerBot p99 at 1,000 entries" in done.stdout
