@@ -993,11 +993,16 @@ class EventStore:
         member_id: int,
         choice: Choice,
         *,
+        guild_id: int | None = None,
         now: datetime | None = None,
     ) -> tuple[Event, Occurrence, RsvpCounts]:
-        """One answer per member per occurrence (the next one when ``occurrence_id`` is None)."""
+        """One answer per member per occurrence (the next one when ``occurrence_id`` is None).
+
+        ``guild_id``: the server the answer comes from; an event of another server is not found, so
+        a button whose custom id was forged or copied elsewhere cannot count.
+        """
         now = now or self.clock()
-        event = await self.get(event_id)
+        event = await self.get(event_id, guild_id=guild_id)
         if event is None:
             raise EventError(f"There is no event {event_id}. Use /events to see their ids.")
         occurrence = (

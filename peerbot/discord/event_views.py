@@ -19,6 +19,7 @@ if TYPE_CHECKING:
     from peerbot.discord.bot import PeerBot
 
 log = logging.getLogger(__name__)
+NOT_HERE = "RSVPs are given with the buttons on the event's announcement, in its server."
 
 _STYLES = {
     Choice.GOING: discord.ButtonStyle.success,
@@ -65,9 +66,16 @@ class RsvpButton(
 
     async def callback(self, interaction: discord.Interaction[PeerBot]) -> None:
         store = interaction.client.services.events
+        if interaction.guild_id is None:  # announcements are only posted in servers' channels
+            await interaction.response.send_message(NOT_HERE, ephemeral=True)
+            return
         try:
             event, occurrence, counts = await store.rsvp(
-                self.event_id, self.occurrence_id, interaction.user.id, self.choice
+                self.event_id,
+                self.occurrence_id,
+                interaction.user.id,
+                self.choice,
+                guild_id=interaction.guild_id,
             )
         except EventError as exc:
             await interaction.response.send_message(str(exc), ephemeral=True)

@@ -123,17 +123,23 @@ async def test_mirror_is_skipped_without_manage_events(bot: PeerBot, caplog) -> 
     assert "No Manage Events permission" in caplog.text
 
 
-async def test_rsvp_button_counts_and_refuses_cancelled(bot: PeerBot) -> None:
-    event = await make_event(bot)
-    occurrence = event.occurrences[0]
+def rsvp_click(bot: PeerBot, guild_id: int | None = GUILD_ID) -> MagicMock:
     interaction = MagicMock(spec=discord.Interaction)
     interaction.client = bot
+    interaction.guild_id = guild_id
     interaction.user = MagicMock(spec=discord.Member, id=10)
     interaction.response = MagicMock(spec=discord.InteractionResponse)
     interaction.response.edit_message = AsyncMock()
     interaction.response.send_message = AsyncMock()
     interaction.followup = MagicMock(spec=discord.Webhook)
     interaction.followup.send = AsyncMock()
+    return interaction
+
+
+async def test_rsvp_button_counts_and_refuses_cancelled(bot: PeerBot) -> None:
+    event = await make_event(bot)
+    occurrence = event.occurrences[0]
+    interaction = rsvp_click(bot)
     await RsvpButton(event.id, occurrence.id, Choice.GOING).callback(interaction)
     view = interaction.response.edit_message.await_args.kwargs["view"]
     assert [item.item.label for item in view.children] == ["Going (1)", "Interested (0)", "Not going (0)"]
@@ -143,6 +149,18 @@ async def test_rsvp_button_counts_and_refuses_cancelled(bot: PeerBot) -> None:
     await RsvpButton(event.id, occurrence.id, Choice.INTERESTED).callback(interaction)
     text = interaction.response.send_message.await_args.args[0]
     assert "was cancelled" in text and interaction.response.send_message.await_args.kwargs["ephemeral"]
+
+
+@pytest.mark.parametrize("guild_id", [GUILD_ID + 1, None])
+async def test_an_rsvp_from_another_server_or_a_dm_is_not_counted(bot: PeerBot, guild_id: int | None) -> None:
+    """A button's custom id copied (or forged) outside the event's server counts nothing."""
+    event = await make_event(bot)
+    occurrence = event.occurrences[0]
+    interaction = rsvp_click(bot, guild_id)
+    await RsvpButton(event.id, occurrence.id, Choice.GOING).callback(interaction)
+    interaction.response.edit_message.assert_not_awaited()
+    assert interaction.response.send_message.await_args.kwargs["ephemeral"] is True
+    assert (await bot.services.events.counts(occurrence.id)).of(Choice.GOING) == 0
 
 
 async def test_create_without_announcements_channel_says_how_to_set_it(bot: PeerBot) -> None:
