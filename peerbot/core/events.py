@@ -840,7 +840,9 @@ class EventStore:
     async def require(self, event_id: int, *, guild_id: int) -> Event:
         event = await self.get(event_id, guild_id=guild_id)
         if event is None:
-            raise EventError(f"There is no event {event_id} in this server. Use /events to see their ids.")
+            raise EventError(
+                f"There is no event {event_id} in this server. Use /events list to see their numbers."
+            )
         return event
 
     async def upcoming(self, guild_id: int, *, now: datetime | None = None, limit: int = 25) -> list[Event]:
@@ -1004,7 +1006,7 @@ class EventStore:
         now = now or self.clock()
         event = await self.get(event_id, guild_id=guild_id)
         if event is None:
-            raise EventError(f"There is no event {event_id}. Use /events to see their ids.")
+            raise EventError(f"There is no event {event_id}. Use /events list to see their numbers.")
         occurrence = (
             event.occurrence(occurrence_id) if occurrence_id is not None else event.next_occurrence(now)
         )

@@ -46,7 +46,7 @@ async def test_create_list_show_rsvp_ics(services: Services, tmp_path: Path) -> 
     output = await converse(
         services,
         "/event create", *CREATE_ANSWERS, "Bring questions", "", "24h,1h",
-        "/events", "/rsvp 1 going", "/event show 1", "/event ics 1",
+        "/events", "/rsvp 1 going", "/events show 1", "/events ics 1",
     )  # fmt: skip
     assert "Event #1 created: Cities roundtable, Thu 2026-12-03 15:00 Europe/Paris (14:00 UTC)." in output
     assert "#1 Cities roundtable [Cities after COVID-19]" in output
@@ -63,7 +63,7 @@ async def test_bad_input_is_explained_and_nothing_created(services: Services) ->
         "/event create", "Title", "1", "2026-12-03 15:00", "Mars/Base", "", "", "", "", "",
         "/event create", "Title", "1", "2026-12-03 15:00", "", "5000", "", "", "", "",
         "/event create", "Title", "1", "2026-12-03 15:00", "", "", "mailto:me@example.org", "", "", "",
-        "/events", "/rsvp 9 going", "/rsvp 1 maybe", "/event show x", "/event create", "Half",
+        "/events", "/rsvp 9 going", "/rsvp 1 maybe", "/events show x", "/event create", "Half",
     )  # fmt: skip
     assert "couldn't read the start 'next tuesday-ish'. Use 2026-11-03 15:00" in output  # NOW's next Tuesday
     assert "Unknown time zone 'Mars/Base'" in output
@@ -71,7 +71,7 @@ async def test_bad_input_is_explained_and_nothing_created(services: Services) ->
     assert "http:// or https://" in output
     assert output.count("No event created. Try /event create again.") == 4
     assert "No upcoming events" in output
-    assert "There is no event 9" in output and "Usage: /event create" in output
+    assert "There is no event 9" in output and "Usage: /events list, /events show ID" in output
     assert "No event created: the input ended." in output
 
 

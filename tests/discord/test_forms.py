@@ -163,7 +163,8 @@ def test_editor_commands_default_to_manage_server(bot: PeerBot) -> None:
     manage = discord.Permissions(manage_guild=True)
     assert KnowledgeCog(bot).app_command.default_permissions == manage  # type: ignore[union-attr]
     assert SetupCog(bot).setup_command.default_permissions == manage
-    assert EventsCog(bot).event.default_permissions is None  # /event show and /event ics are for members
+    assert EventsCog(bot).event.default_permissions == manage  # create, edit, cancel
+    assert EventsCog(bot).events.default_permissions is None  # list, show, ics: for members
 
 
 async def test_the_refusal_shows_the_role_name_literally(bot: PeerBot) -> None:

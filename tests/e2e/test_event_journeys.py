@@ -130,7 +130,7 @@ async def test_restart_before_the_reminder_delivers_it_once(fake: FakeDiscord, b
 
 async def test_ics_attaches_a_calendar_file(fake: FakeDiscord, bot: BotProcess) -> None:
     event_id = await create_event(fake, 3600, "Calendar, please; now", repeat="weekly", count=3)
-    reply = await (await fake.invoke_slash("event ics", {"id": event_id})).wait_for_message()
+    reply = await (await fake.invoke_slash("events ics", {"id": event_id})).wait_for_message()
     (attachment,) = reply.files
     assert attachment.filename.endswith(".ics")
     text = attachment.data.decode()
@@ -143,14 +143,14 @@ async def test_list_show_edit_and_cancel(fake: FakeDiscord, bot: BotProcess) -> 
     announcement = await fake.wait_for_message(
         lambda m: f"event {event_id} · announcement" in footer(m), channel="announcements"
     )
-    listed = await (await fake.invoke_slash("events", user="alice")).wait_for_message()
+    listed = await (await fake.invoke_slash("events list", user="alice")).wait_for_message()
     assert f"**#{event_id}** To be moved" in listed.embeds[0]["description"]
     edit = await fake.invoke_slash(
         "event edit", {"id": event_id, "title": "Moved", "duration": 90}, user="bob"
     )
     assert "updated" in (await edit.wait_for_message()).content
     await fake.wait_for_message(lambda m: m.id == announcement.id and m.embeds[0]["title"] == "Moved")
-    shown = await (await fake.invoke_slash("event show", {"id": event_id})).wait_for_message()
+    shown = await (await fake.invoke_slash("events show", {"id": event_id})).wait_for_message()
     assert shown.embeds[0]["title"] == "Moved"
 
     cancel = await fake.invoke_slash("event cancel", {"id": event_id}, user="bob")
@@ -159,7 +159,7 @@ async def test_list_show_edit_and_cancel(fake: FakeDiscord, bot: BotProcess) -> 
         lambda m: f"event {event_id} · cancelled" in footer(m) and m.content.startswith("❌"),
         channel="announcements",
     )
-    late = await fake.invoke_slash("event show", {"id": event_id})
+    late = await fake.invoke_slash("events show", {"id": event_id})
     assert "(cancelled)" in (await late.wait_for_message()).embeds[0]["title"]
     # RSVP on a cancelled event: polite, and the buttons of the announcement are disabled.
     rsvp = await fake.wait_for_message(

@@ -21,11 +21,10 @@ pytestmark = [pytest.mark.e2e, pytest.mark.asyncio(loop_scope="module")]
 
 BUNDLED_KNOWLEDGE = Path(__file__).resolve().parents[2] / "knowledge"
 MANAGE_GUILD = str(1 << 5)
-EDITOR_COMMANDS = {"kb", "setup"}
-# /event mixes member subcommands (show, ics) with editor ones (create, edit, cancel); Discord's
-# default permission covers a whole top-level command, so /event stays visible and the bot refuses
-# members at run time (see EventsCog).
-MEMBER_COMMANDS = {"ask", "topics", "help", "intro", "peers", "privacy", "event", "events"}
+EDITOR_COMMANDS = {"kb", "setup", "event"}
+# Discord's default permission covers a whole top-level command: the editors' /event (create, edit,
+# cancel) is hidden from members, the members' /events (list, show, ics) is not.
+MEMBER_COMMANDS = {"ask", "topics", "help", "intro", "peers", "privacy", "events"}
 
 
 @pytest_asyncio.fixture(scope="module", loop_scope="module")

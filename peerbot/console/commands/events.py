@@ -1,5 +1,5 @@
-"""/event create|show|edit|cancel|ics, /events and /rsvp in the terminal, and the scheduler that prints
-announcements and reminders while the chat runs."""
+"""/event create|edit|cancel (editors), /events list|show|ics and /rsvp in the terminal, as in Discord,
+and the scheduler that prints announcements and reminders while the chat runs."""
 
 from __future__ import annotations
 
@@ -22,7 +22,8 @@ from peerbot.core.scheduler import AnnouncementScheduler
 if TYPE_CHECKING:
     from peerbot.console.chat import ConsoleChat
 
-USAGE = "Usage: /event create, /event show ID, /event edit ID, /event cancel ID [series], /event ics ID"
+USAGE = "Usage: /event create, /event edit ID, /event cancel ID [series] (editors)"
+EVENTS_USAGE = "Usage: /events list, /events show ID, /events ics ID"
 RSVP_USAGE = "Usage: /rsvp ID going|interested|not-going"
 
 
@@ -155,35 +156,51 @@ async def ics(chat: ConsoleChat, event_id: int) -> None:
 
 
 async def event_command(chat: ConsoleChat, rest: str) -> None:
+    """The editors' group, as /event in Discord."""
     sub, _, argument = rest.strip().partition(" ")
     sub = sub.lower()
     if sub == "create":
         await create(chat)
         return
+    if sub in ("show", "ics", "list"):  # the members' commands are under /events, as in Discord
+        chat.write(f"That is /events {sub}. {EVENTS_USAGE}")
+        return
     id_text, _, more = argument.strip().partition(" ")
     event_id = _event_id(id_text)
-    handlers = {"show", "edit", "cancel", "ics"}
-    if sub not in handlers or event_id is None:
+    if sub not in ("edit", "cancel") or event_id is None:
         chat.write(USAGE)
         return
     try:
-        if sub == "show":
-            await show(chat, event_id)
-        elif sub == "edit":
+        if sub == "edit":
             await edit(chat, event_id)
-        elif sub == "cancel":
-            await cancel(chat, event_id, more)
         else:
-            await ics(chat, event_id)
+            await cancel(chat, event_id, more)
     except EventError as exc:
         chat.write(str(exc))
 
 
-async def events_command(chat: ConsoleChat, _: str) -> None:
+async def events_command(chat: ConsoleChat, rest: str) -> None:
+    """The members' group, as /events in Discord (alone, it lists: the terminal has no command menu)."""
+    sub, _, argument = rest.strip().partition(" ")
+    sub = sub.lower() or "list"
+    if sub == "list":
+        await list_events(chat)
+        return
+    event_id = _event_id(argument.strip().partition(" ")[0])
+    if sub not in ("show", "ics") or event_id is None:
+        chat.write(EVENTS_USAGE)
+        return
+    try:
+        await (show if sub == "show" else ics)(chat, event_id)
+    except EventError as exc:
+        chat.write(str(exc))
+
+
+async def list_events(chat: ConsoleChat) -> None:
     now = chat.services.clock()
     upcoming = await chat.services.events.upcoming(chat.guild_id, now=now)
     if not upcoming:
-        chat.write("No upcoming events. Create one with /event create.")
+        chat.write("No upcoming events. Editors can add one with /event create.")
         return
     lines = ["Upcoming events:"]
     for event in upcoming:

@@ -1,13 +1,13 @@
-"""Thematic events: /event create|show|edit|cancel|ics and /events, RSVP buttons, and the scheduler.
+"""Thematic events: /event create|edit|cancel for editors, /events list|show|ics for members, RSVP
+buttons, and the scheduler.
 
 The cog is a thin adapter: validation, storage and timing live in ``peerbot.core.events`` and
 ``peerbot.core.scheduler``; this module turns options into calls and results into messages.
 
-Permissions Discord shows: ``/event`` has no default permission, unlike ``/kb`` and ``/setup``.
-Discord applies a default permission to a whole top-level command, and ``/event show`` and
-``/event ics`` are for every member, so ``create``, ``edit`` and ``cancel`` stay listed and the bot
-refuses non-editors when they run them (``editor_only``). Hiding them would mean renaming the member
-or the editor subcommands.
+Two top-level groups because Discord applies a default permission to a whole top-level command:
+``/event`` defaults to Manage Server, so Discord hides it from members (owners can grant it to the
+editor role in Server Settings > Integrations), and the bot's own check (``editor_only``) stays.
+``/events`` is for everyone.
 """
 
 from __future__ import annotations
@@ -47,7 +47,13 @@ def zone_choices(current: str, limit: int = 25) -> list[app_commands.Choice[str]
 class EventsCog(commands.Cog, name="Events"):
     """Events members can answer, with reminders delivered exactly once, also across restarts."""
 
-    event = app_commands.Group(name="event", description="Thematic events", guild_only=True)
+    event = app_commands.Group(
+        name="event",
+        description="Announce, change or cancel thematic events (editors)",
+        guild_only=True,
+        default_permissions=discord.Permissions(manage_guild=True),
+    )
+    events = app_commands.Group(name="events", description="Thematic events", guild_only=True)
 
     def __init__(self, bot: PeerBot) -> None:
         self.bot = bot
@@ -153,8 +159,8 @@ class EventsCog(commands.Cog, name="Events"):
     ) -> list[app_commands.Choice[str]]:
         return zone_choices(current)
 
-    @event.command(name="show", description="Show one event")
-    @app_commands.describe(id="The event's number (see /events)")
+    @events.command(name="show", description="Show one event and answer it")
+    @app_commands.describe(id="The event's number (see /events list)")
     async def show(self, interaction: discord.Interaction[PeerBot], id: int) -> None:
         assert interaction.guild is not None
         try:
@@ -178,7 +184,7 @@ class EventsCog(commands.Cog, name="Events"):
         name="edit", description="Change an event (editors): the announcement and reminders follow"
     )
     @app_commands.describe(
-        id="The event's number (see /events)",
+        id="The event's number (see /events list)",
         title="New title",
         start=f"New start as {START_FORMAT} (in the time zone) or ISO 8601",
         theme="New PLP theme",
@@ -236,7 +242,7 @@ class EventsCog(commands.Cog, name="Events"):
 
     @event.command(name="cancel", description="Cancel an event or its next occurrence (editors)")
     @app_commands.describe(
-        id="The event's number (see /events)", whole_series="Cancel every remaining occurrence"
+        id="The event's number (see /events list)", whole_series="Cancel every remaining occurrence"
     )
     @editor_only()
     async def cancel(
@@ -256,8 +262,8 @@ class EventsCog(commands.Cog, name="Events"):
             ephemeral=True,
         )
 
-    @event.command(name="ics", description="Get the event as a calendar file (.ics)")
-    @app_commands.describe(id="The event's number (see /events)")
+    @events.command(name="ics", description="Get the event as a calendar file (.ics)")
+    @app_commands.describe(id="The event's number (see /events list)")
     async def ics(self, interaction: discord.Interaction[PeerBot], id: int) -> None:
         assert interaction.guild is not None
         try:
@@ -272,9 +278,8 @@ class EventsCog(commands.Cog, name="Events"):
             ephemeral=True,
         )
 
-    @app_commands.command(name="events", description="Upcoming events")
-    @app_commands.guild_only()
-    async def events(self, interaction: discord.Interaction[PeerBot]) -> None:
+    @events.command(name="list", description="Upcoming events, soonest first, with their numbers")
+    async def list_events(self, interaction: discord.Interaction[PeerBot]) -> None:
         assert interaction.guild is not None
         now = self.bot.services.clock()
         upcoming = await self.store.upcoming(interaction.guild.id, now=now)
