@@ -61,6 +61,8 @@ BENCHMARKS: list[Benchmark] = [
     Benchmark("discord", "End-to-end Discord latency", _lazy("discord_e2e")),
     Benchmark("peers", "/peers search", _lazy("peers")),
     Benchmark("scheduler", "Scheduler lateness", _lazy("scheduler")),
+    Benchmark("channels", "One failing channel", _lazy("channels")),
+    Benchmark("bursts", "Bursts of slash commands", _lazy("bursts")),
 ]
 
 

@@ -1,10 +1,11 @@
 """How late event reminders go out when 1,000 of them fall due together, beside plain asyncio timers.
 
 ``AnnouncementScheduler`` is one task that reads the soonest job from SQLite, sleeps until it is due,
-marks it in flight, hands it to the front-end and marks it sent, one job at a time. With many jobs due
-close together the bookkeeping of one delays the next, so lateness grows with load. The sender here
-only records the time it was called (no Discord), so the figures are the scheduler's own delay; a real
-post adds its duration to every job queued behind it.
+and hands it to a worker for its destination, which marks it in flight, sends it and marks it sent; a
+destination has one delivery at a time, different destinations run side by side (bench/channels.py
+measures that). Here every job goes to one destination, so with many jobs due close together the
+bookkeeping of one delays the next and lateness grows with load. The sender only records the time it
+was called (no Discord), so the figures are the scheduler's own delay.
 """
 
 from __future__ import annotations

@@ -32,6 +32,8 @@ SECTIONS = (
     "## 6. End-to-end Discord latency",
     "## 7. /peers search",
     "## 8. Scheduler lateness: 1,000 reminders due together",
+    "## 9. One failing channel: the healthy channel's lateness",
+    "## 10. Bursts: 100 slash commands at once",
     "## Not measured yet",
     "## Run time",
 )
@@ -81,6 +83,15 @@ def test_quick_run_writes_the_report_and_plots(tmp_path: Path) -> None:
         r"\| Baseline: `loop.call_at` \| \d+ \| -?\d+\.\d \| -?\d+\.\d \| -?\d+\.\d \| 0 \| 0 \|", report
     )
     assert "Jobs marked missed or failed by the scheduler: 0." in report
+    # One failing channel: the healthy channel got every reminder, in each of the three runs.
+    for run in ("(a) No fault", "(b) SICK returns 502s", "(c) SICK returns 502s, one delivery"):
+        assert re.search(
+            re.escape(run) + r"[^|]*\| \d+ × \d+ \| [\d,.]+ \| [\d,.]+ \| [\d,.]+ \| 0 \|", report
+        ), run
+    # Bursts: every interaction of both bursts was either answered or expired (the table adds up).
+    for command in ("PeerBot `/ask <question>`", "Baseline `/help` (no retrieval)"):
+        row = re.search(re.escape(command) + r" \| (\d+) × \d+ \| (\d+) \| (\d+) \|", report)
+        assert row and int(row[2]) + int(row[3]) == int(row[1]), command
     assert re.search(r"## Not measured yet\n\n(Nothing|.*not measured yet)", report)
     for plot in ("latency.png", "quality.png", "memory.png", "reliability.png"):
         assert (tmp_path / "bench" / plot).read_bytes()[:8] == b"\x89PNG\r\n\x1a\n", plot
