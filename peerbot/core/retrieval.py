@@ -38,6 +38,11 @@ COVERAGE_SHARE = 0.4  # the rest of the confidence comes from phrasing
 UNKNOWN_WEIGHT = 0.8
 OTHER_CONSORTIUM_FACTOR = 0.7  # a question naming a consortium is about it, not another or the overview
 BROAD_BONUS = 0.05  # a one- or two-word question prefers the overview or glossary entry of its topic
+PLP_BONUS = 0.03  # "the PLP on impact measurement": the partnership's overview, not the glossary term
+PLP_WORDS = frozenset(
+    {"plp", "plps", "partnership", "partnerships", "consortium", "consortia", "partenariat", "consorcio",
+     "asociacion", "parceria", "consorzio", "partenariato", "partnerschaft", "konsortium"}
+)  # fmt: skip
 CANDIDATES = 30
 TIE = 0.005  # scores this close are a tie: never decided by the order of the files
 WALK_LIMIT = 5000  # postings walked at most per word; only reached on bases of many thousands
@@ -219,6 +224,7 @@ class KnowledgeIndex:
         query_text = " ".join(terms)
         named = consortia_named(question)
         broad = len(terms) <= 2  # "what is silk": the overview or glossary entry is the answer
+        about_a_plp = not PLP_WORDS.isdisjoint(fold(question).split())
         scored = []
         for position, covered in candidates:
             phrase = max(fuzz.token_sort_ratio(query_text, text) for text in self._phrases[position]) / 100.0
@@ -228,6 +234,8 @@ class KnowledgeIndex:
                 score *= OTHER_CONSORTIUM_FACTOR
             if broad and _is_broad(entry):
                 score = min(score + BROAD_BONUS, 1.0)
+            if about_a_plp and "overview" in entry.tags:
+                score = min(score + PLP_BONUS, 1.0)
             scored.append((round(score, 6), position))
         scored.sort(key=lambda item: (-item[0], item[1]))
         scored = self._list_before_tied_items(scored)

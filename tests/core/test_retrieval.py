@@ -6,6 +6,7 @@ from pathlib import Path
 
 from peerbot.core.knowledge import Entry
 from peerbot.core.knowledge_loader import load_knowledge
+from peerbot.core.library import KnowledgeLibrary
 from peerbot.core.retrieval import Confidence, KnowledgeIndex
 
 
@@ -102,3 +103,13 @@ def test_consortia_named_reads_names_and_acronyms() -> None:
 
     assert consortia_named("Qué hizo French Impact con UpSocial?") == {"French Impact", "UpSocial / RRR"}
     assert consortia_named("impact measurement in general") == set()
+
+
+def test_a_question_about_a_partnership_gets_its_overview_not_the_glossary_term(
+    bundled_library: KnowledgeLibrary,
+) -> None:
+    """ "The internationalisation consortium" is SILK, not the definition of internationalisation."""
+    found = bundled_library.index.search("what was the internationalisation consortium about?")
+    assert found.matches[0].entry.id == "silk-overview"
+    plain = bundled_library.index.search("what is internationalisation?")  # no partnership asked for
+    assert plain.matches[0].entry.id == "glossary-internationalisation"
