@@ -36,7 +36,7 @@ ANSWER_WEIGHT = 0.6
 
 COVERAGE_SHARE = 0.4  # the rest of the confidence comes from phrasing
 UNKNOWN_WEIGHT = 0.8
-OTHER_CONSORTIUM_FACTOR = 0.7  # a question naming a consortium is about it, not another or the overview
+OTHER_CONSORTIUM_FACTOR = 0.6  # a question naming a consortium is about it, not another or the overview
 BROAD_BONUS = 0.05  # a one- or two-word question prefers the overview or glossary entry of its topic
 PLP_BONUS = 0.03  # "the PLP on impact measurement": the partnership's overview, not the glossary term
 PLP_WORDS = frozenset(
