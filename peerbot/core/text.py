@@ -12,8 +12,10 @@ _NON_WORD = re.compile(r"[^a-z0-9]+")
 # Mentions, channel links and custom emoji carry ids, not meaning: <@1>, <@!1>, <@&1>, <#1>, <:name:1>.
 _CHAT_MARKUP = re.compile(r"<(?:@[!&]?|#)\d+>|<a?:\w+:\d+>|@(?:everyone|here)\b")
 
-# Small English, French and Spanish stop-word lists: question words carry no topic, and members ask
-# in all three languages. Kept short on purpose: "social", "economy" and the like stay searchable.
+# Small English, French, Spanish, Portuguese, Italian and German stop-word lists: question words
+# carry no topic, and members ask in all of these. Kept short on purpose: "social", "economy" and the
+# like stay searchable. Hand-written rather than a library's lists, which run to hundreds of words per
+# language and would drop words that are topics here.
 STOP_WORDS: frozenset[str] = frozenset(
     """
     a about an and any are as at be been being but by can could did do does doing for from had has
@@ -24,7 +26,16 @@ STOP_WORDS: frozenset[str] = frozenset(
     pourquoi au aux en dans pour par sur avec ce cette ces se sa son ses leur leurs nous vous il elle
     ils elles je j ne pas c s est-ce
     el los las lo una unos unas del al y o es son que cual cuales como por para con se su sus en
-    sobre qué cómo cuál cuáles
+    sobre qué cómo cuál cuáles soy esto esta este estos estas más mas yo tu mi mis nuestro nuestra
+    nos hay fue
+    a y ont été être fait ça ca mon ma mes notre nos votre vos on
+    o os as um uma uns umas do da dos das no na nas com qual quais e seu sua seus suas ele ela eles
+    elas eu você vocês tem foi são ao aos pelo pela pelos pelas isso isto esse essa algo minha meu
+    il lo gli le uno di della dei degli delle dal dalla nel nella sul sulla per che chi cosa come
+    quale quali suo loro io noi voi ha hanno sono è alla ai agli questo questa quello quella ci
+    der die das den dem des ein eine einen einem einer und oder ist sind war waren wer wie wo welche
+    welcher welches warum für fur mit von zu zum zur im auf aus bei nach über uber ich wir sie es er
+    hat haben wird werden nicht auch
     """.split()
 )
 
