@@ -25,7 +25,7 @@ from peerbot.core.qa import AskResult, Outcome, QuestionService
 
 ROOT = Path(__file__).resolve().parents[1]
 BLIND_DIR = ROOT / "tests" / "data" / "blind"
-HALVES = ("dev", "test")
+HALVES = ("dev", "dev2", "test")  # dev and dev2 are for tuning; test is only scored
 TOP = 5
 BUCKETS = (0.0, 0.5, 0.6, 0.7, 0.8, 0.9, 1.01)  # confidence buckets of the reliability table
 
