@@ -27,9 +27,12 @@ class Focus:
     name: str  # what the PLP lessons give none of, e.g. "budgets or amounts of money"
     asks: re.Pattern[str]  # over the folded question
     delivers: re.Pattern[str] | None  # over the folded answer; None: no entry gives it
+    raw: bool = False  # ``delivers`` reads the answer as written (capitals, punctuation), not folded
 
     def missing_from(self, entry: Entry) -> bool:
-        return self.delivers is None or not self.delivers.search(fold(entry.answer))
+        if self.delivers is None:
+            return True
+        return not self.delivers.search(entry.answer if self.raw else fold(entry.answer))
 
 
 def _words(*alternatives: str) -> re.Pattern[str]:
@@ -42,6 +45,36 @@ def _words(*alternatives: str) -> re.Pattern[str]:
 
 
 _DIGIT = re.compile(r"\b\d+\b")
+COUNTS = "figures for that"  # any number in an answer "gives" a count: too weak to pick another entry by
+_NUMBER_IN_ANSWER = re.compile(
+    r"\b\d+\b|\b(?:two|three|four|five|six|seven|eight|nine|ten|twelve|twenty|dozen)\b"
+)
+# Four or more names in a row ("EU27, Brazil, Canada, Korea"): the answer names members, not a count
+# (three can be a name: "Respond, Rebuild, Reinvent").
+_NAMES_LISTED = re.compile(r"[A-Z][\w-]*(?: [A-Z][\w-]*)*(?:, (?:and )?[A-Z][\w-]*(?: [A-Z][\w-]*)*){3,}")
+_DAY = re.compile(
+    r"\b\d{1,2}(?:st|nd|rd|th)?,? (?:of )?(?:jan|feb|march|april|may|june|july|aug|sept?|oct|nov|dec)\w*"
+    r"|\b(?:jan|feb|march|april|may|june|july|aug|sept?|oct|nov|dec)\w*\.? \d{1,2}(?:st|nd|rd|th)?\b"
+)
+_MEMBERS = (
+    "countries|cities|organi[sz]ations|orgs|members|locations|partners|pays|villes|membres|paises|"
+    "ciudades|organizaciones|miembros|socios|cidades|organizacoes|membros|paesi|citta|organizzazioni|"
+    "membri|lander|stadte|organisationen|mitglieder"
+)
+# Countries members name when they ask about one country's law (the lessons compare, never quote, laws).
+_COUNTRIES = (
+    "spain|espana|espagne|spagna|spanien|mexico|messico|mexiko|korea|corea|coree|south korea|canada|"
+    "kanada|brazil|brasil|bresil|brasile|brasilien|france|francia|frankreich|franca|italy|italia|italie|"
+    "italien|germany|alemania|allemagne|germania|deutschland|alemanha|portugal|portogallo|"
+    "united states|estados unidos|etats unis|stati uniti|usa|uk|united kingdom|reino unido|royaume uni|"
+    "colombia|colombie|kolumbien|argentina|argentine|chile|chili|belgium|belgique|belgica|belgio|belgien|"
+    "netherlands|pays bas|poland|polonia|pologne|greece|grecia|grece|india|inde|japan|japon|china|chine|"
+    "australia|australie|kenya|nigeria|morocco|maroc|marruecos|senegal|quebec|ontario|ireland|irlande|"
+    "sweden|suecia|suede|austria|autriche|switzerland|suisse|suiza"
+)
+_REGISTER = "register|registrar|enregistrer|registar|registrare|registrieren"
+_LAW = "laws?|ley|leyes|loi|lois|lei|leis|legge|leggi|gesetz*|legislation|legislacion|act"
+
 _DATE = re.compile(r"\b(?:19|20)\d\d\b|\b(?:jan|feb|march|april|may|june|july|aug|sept?|oct|nov|dec)\w*\b")
 
 FOCI: tuple[Focus, ...] = (
@@ -52,6 +85,12 @@ FOCI: tuple[Focus, ...] = (
             "create|get|obtain|raise|file|fill)",
             "how to (?:register|apply|incorporate|set up|open|found|obtain|raise|fill)",
             "step by step",
+            "steps to",
+            "etapes pour",
+            "pasos para",
+            "passos para",
+            "passi per",
+            "schritte",
             "como (?:registro|registrar|solicito|solicitar|abro|abrir|creo|crear|constituir)",
             "comment (?:enregistrer|demander|creer|ouvrir|monter)",
         ),
@@ -90,6 +129,16 @@ FOCI: tuple[Focus, ...] = (
             "geld",
             "wie viel geld",
             "kosten",
+            "fees?",
+            "membership fee",
+            "cotisation*",
+            "cuota*",
+            "mitgliedsbeitrag*",
+            "price*",
+            "prix",
+            "precio*",
+            "prezzo",
+            "preis*",
         ),
         _words("eur", "euros?", "dollars?", "budget*", "usd"),
     ),
@@ -139,6 +188,16 @@ FOCI: tuple[Focus, ...] = (
             "redige*",
             "escribio",
             "secretary general",
+            "contact details",
+            "contact person",
+            "person in charge",
+            "name of the person",
+            "personne responsable",
+            "nom de la personne",
+            "persona responsable",
+            "nombre de la persona",
+            "nome della persona",
+            "ansprechpartner*",
             "spokesperson",
             "vorsitz*",
             "leiter*",
@@ -185,7 +244,6 @@ FOCI: tuple[Focus, ...] = (
             "what date",
             "which date",
             "start date",
-            "deadline",
             "how long",
             "how many months",
             "how many years",
@@ -195,14 +253,196 @@ FOCI: tuple[Focus, ...] = (
             "quando",
             "wann",
             "fecha",
-            "date limite",
+            "what year",
+            "which year",
+            "in what year",
+            "en que ano",
+            "en quelle annee",
+            "in welchem jahr",
+            "em que ano",
+            "in che anno",
         ),
         _DATE,
     ),
     Focus(
         "files to download",
-        _words("download*", "pdf", "descargar", "telecharger", "baixar", "scaricare", "herunterladen"),
+        _words(
+            "download*",
+            "pdf",
+            "descargar",
+            "telecharger",
+            "baixar",
+            "scaricare",
+            "herunterladen",
+            "templates?",
+            "plantilla*",
+            "vorlage*",
+            "recording*",
+            "recorded",
+            "aufzeichnung*",
+            "grabacion*",
+            "enregistrement*",
+            "registrazione",
+            "gravacao",
+            "videos?",
+            "websites?",
+            "site web",
+            "sitio web",
+            "pagina web",
+            "webseite",
+        ),
         re.compile(r"\bwww\b|\bhttps?\b"),
+    ),
+    Focus(
+        "names of the members, cities or countries taking part",
+        _words(
+            rf"(?:which|list|name|names of|quels|quelles|cuales|quais|quali|welche) (?:\w+ ){{0,2}}"
+            rf"(?:{_MEMBERS})",
+            rf"(?:que|qual) (?:{_MEMBERS})",  # adjacent only: "o que os membros aprenderam" asks no names
+            rf"(?:{_MEMBERS}) (?:\w+ ){{0,2}}(?:names|list)",
+        ),
+        _NAMES_LISTED,
+        raw=True,
+    ),
+    Focus(
+        COUNTS,
+        _words(
+            "how man*",
+            "combien",
+            "cuant[oa]s",
+            "quant[oa]s",
+            "quant[ie]",
+            "wie viele",
+            "number of",
+            "nombre de",
+            "numero de",
+            "anzahl",
+        ),
+        _NUMBER_IN_ANSWER,
+    ),
+    Focus(
+        "exact days",
+        _words(
+            "which day",
+            "what day",
+            "exact day",
+            "exact date",
+            "quel jour",
+            "que dia",
+            "quale giorno",
+            "welchem tag",
+            "fecha exacta",
+            "date exacte",
+        ),
+        _DAY,
+        raw=True,
+    ),
+    Focus(
+        "deadlines or calls for applications",
+        _words(
+            "deadline*",
+            "date limite",
+            "fecha limite",
+            "prazo",
+            "scadenza",
+            "frist",
+            "next call",
+            "next wave",
+            "prochaine vague",
+            "candidater",
+            "postular",
+            "candidatar*",
+            "bewerb*",
+        ),
+        None,
+    ),
+    Focus(
+        "rankings or comparisons between the PLPs",
+        _words(
+            "most successful",
+            "which (?:\\w+ ){0,3}(?:is|was) (?:the )?(?:best|better)",
+            "is better",
+            "was better",
+            "the best one",
+            "mas exitos[oa]",
+            "es mejor",
+            "el mejor",
+            "plus reussi",
+            "est meilleur",
+            "le meilleur",
+            "piu riuscit[oa]",
+            "e migliore",
+            "il migliore",
+            "erfolgreichste*",
+            "ist besser",
+            "mais bem sucedid[oa]",
+            "e melhor",
+            "o melhor",
+        ),
+        None,
+    ),
+    Focus(
+        "detailed contents of the tools",
+        _words(
+            "(?:exact|specific|concrete|full|complete|actual) (?:\\w+ ){0,2}"
+            "(?:questions|indicators|criteria|items)",
+            "(?:indicadores|indicateurs|indicatori|indikatoren|questions|preguntas|perguntas|domande|fragen) "
+            "(?:\\w+ ){0,2}(?:concret*|exact*|precis*|specifi*|konkret*|genau*)",
+            "(?:lista|liste) complet[ae]",
+            "vollstandige liste",
+            "first (?:five|three|ten|\\d+)",
+        ),
+        None,
+    ),
+    Focus(
+        "concrete examples by name",
+        _words(
+            "concrete example*",
+            "specific example*",
+            "ejemplo concreto",
+            "exemple concret",
+            "esempio concreto",
+            "exemplo concreto",
+            "konkretes beispiel",
+            "citez en",
+            "nombra uno",
+            "name one",
+            "give me an example",
+            "dame un ejemplo",
+            "donnez un exemple",
+        ),
+        re.compile(r"\bexamples?\b|\be g\b|\bsuch as\b|\bfor instance\b"),
+    ),
+    Focus(
+        "account of a single country's laws",
+        _words(
+            rf"(?:{_LAW}) (?:\w+ ){{0,6}}(?:{_COUNTRIES})",
+            rf"(?:{_COUNTRIES}) (?:\w+ ){{0,4}}(?:{_LAW})",
+            rf"(?:en|in|na|no|im) (?:{_COUNTRIES}) (?:\w+ ){{0,8}}(?:{_REGISTER})",
+            rf"(?:{_REGISTER}) (?:\w+ ){{0,8}}(?:en|in|na|no|im) (?:{_COUNTRIES})",
+        ),
+        None,
+    ),
+    Focus(
+        "weather, recipes or entertainment",
+        _words(
+            "weather",
+            "meteo",
+            "wetter",
+            "temps fera",
+            "tiempo hara",
+            "recipe*",
+            "recette*",
+            "receta*",
+            "ricetta*",
+            "rezept*",
+            "netflix",
+            "movie*",
+            "football",
+            "soccer",
+            "lottery",
+        ),
+        None,
     ),
     Focus(
         "texts of national laws",

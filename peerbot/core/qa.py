@@ -7,16 +7,17 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from enum import Enum
 
-from peerbot.core.focus import missing_focus
+from peerbot.core.focus import COUNTS, missing_focus
 from peerbot.core.knowledge import CONSORTIA, Entry
 from peerbot.core.library import KnowledgeLibrary
-from peerbot.core.retrieval import Confidence, Match
+from peerbot.core.retrieval import Confidence, Match, Thresholds
 from peerbot.core.text import fold, strip_chat_markup, strip_invisible, tokens
 
 log = logging.getLogger(__name__)
 
 MAX_QUESTION = 1000  # characters; longer pastes are refused with this limit named
 MAX_SUGGESTIONS = 3
+RUNNER_UP_GAP = 0.08  # how far below the best a runner-up may be and still answer a focus it lacks
 MAX_CONSORTIUM_NAME = 60  # the longest way to name a consortium is far shorter; longer is never echoed
 
 
@@ -82,7 +83,16 @@ class QuestionService:
         result = index.search(strip_chat_markup(question), limit=5)
         thresholds = index.thresholds
         if result.confidence is not Confidence.DECLINED:
-            missing = missing_focus(strip_chat_markup(question), result.matches[0].entry)
+            searchable = strip_chat_markup(question)
+            missing = missing_focus(searchable, result.matches[0].entry)
+            weak = missing in (None, COUNTS)  # any number "gives" a count: no reason to pick another entry
+            giver = None if weak else self._gives_the_focus(searchable, result.matches, thresholds)
+            if giver is not None:  # a close runner-up gives what is asked: show it, unsure, with the rest
+                rest = tuple(m.entry for m in result.matches if m is not giver)[:MAX_SUGGESTIONS]
+                await self._report(question, Outcome.UNCERTAIN, guild_id)
+                await self._served(giver.entry.id, guild_id)
+                reordered = (giver, *(m for m in result.matches if m is not giver))
+                return AskResult(question, Outcome.UNCERTAIN, reordered, rest)
             if missing:  # the topic is known, what is asked of it is not: say so, offer the topic
                 await self._report(question, Outcome.DECLINED, guild_id)
                 nearby = tuple(
@@ -106,6 +116,17 @@ class QuestionService:
         ]
         await self._report(question, Outcome.DECLINED, guild_id)
         return AskResult(question, Outcome.DECLINED, result.matches, suggestions)
+
+    @staticmethod
+    def _gives_the_focus(question: str, matches: tuple[Match, ...], thresholds: Thresholds) -> Match | None:
+        """A runner-up close to the best that gives the kind of fact the best one lacks, if any."""
+        best = matches[0].score
+        for match in matches[1:MAX_SUGGESTIONS]:
+            if best - match.score > RUNNER_UP_GAP or match.score < thresholds.answer:
+                break
+            if missing_focus(question, match.entry) is None:
+                return match
+        return None
 
     @staticmethod
     def _problem_with(question: str) -> str | None:
