@@ -20,6 +20,7 @@ from bench.common import Context, Section, median, percentile, ratio, table
 from peerbot.core.intros import INTRO_CONSORTIA, IntroDraft, IntroStore
 from peerbot.core.knowledge import Entry
 from peerbot.core.storage import Database
+from peerbot.core.text import normalise
 
 SIZES = (1_000, 10_000)
 QUICK_SIZES = (1_000,)
@@ -53,7 +54,14 @@ class Query:
 
 def _topic_pool(entries: Sequence[Entry]) -> tuple[list[str], list[str]]:
     """Tags (short phrases) and titles of the knowledge base, the raw material of topics."""
-    tags = sorted({tag.strip() for entry in entries for tag in entry.tags if 3 <= len(tag.strip()) <= 40})
+    tags = sorted(
+        {
+            tag.strip()
+            for entry in entries
+            for tag in entry.tags
+            if 3 <= len(tag.strip()) <= 40 and normalise(tag)  # "list", "s.e": nothing a member searches by
+        }
+    )
     titles = sorted({entry.title for entry in entries})
     return tags, titles
 
