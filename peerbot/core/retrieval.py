@@ -116,7 +116,12 @@ def _stem(word: str) -> str:
 
 
 def _terms(text: str) -> list[str]:
-    return [canonical(_stem(word)) for word in tokens(text) if len(word) > 1 or word.isdigit()]
+    return [
+        term
+        for word in tokens(text)
+        if len(word) > 1 or word.isdigit()
+        for term in canonical(_stem(word)).split()  # a compound ("wirkungsmessung") gives two
+    ]
 
 
 def _min_similarity(word: str) -> float:

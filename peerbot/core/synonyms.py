@@ -1,6 +1,6 @@
 """Words that mean the same thing to a member, folded to one term before indexing and searching.
 
-Members ask in their own words and in three languages: "aims" for objectives, "lessons" for findings,
+Members ask in their own words and in six languages: "aims" for objectives, "lessons" for findings,
 "herramientas" for tools. Folding both the knowledge base and the question through the same groups
 lets them meet. Keys are already folded (lower case, no accents) and singular (see ``retrieval._stem``).
 Each group is general vocabulary of the field, not an answer: it never adds facts.
@@ -212,6 +212,126 @@ _GROUPS: dict[str, tuple[str, ...]] = {
     "transparency": ("transparencia", "transparence", "trasparenza", "transparenz", "transparent"),
     "indicator": ("indicador", "indicateur", "indicatore", "indikator"),
     "registration": ("registro", "enregistrement", "registrazione", "register"),
+    # The field's vocabulary in the languages members write, each to the word the entries use.
+    "ecosystem": ("ecosistema", "ecossistema", "ecosysteme", "okosystem"),
+    "collaboration": ("colaboracion", "collaborazione", "colaboracao", "zusammenarbeit", "kooperation"),
+    "relationship": ("relacione", "relacion", "relation", "relazione", "relazioni", "relacoe", "beziehung"),
+    "platform": ("plataforma", "plateforme", "piattaforma", "plattform"),
+    "enabler": ("facilitador", "facilitadore", "facilitateur", "facilitatore", "facilitatori"),
+    "narrative": ("narrativa", "narratif", "recit", "erzahlung", "storytelling", "story"),
+    "market": ("mercado", "marche", "mercato", "markt"),
+    "local": ("locale", "locali", "lokal", "lokale"),
+    "competence": ("competencia", "competenza", "competenze", "kompetenz", "kompetenzen", "zustandigkeit"),
+    "certification": ("certificacion", "certificazione", "certificacao", "zertifizierung", "certificar"),
+    "definition": ("definicion", "definizione", "definicao"),
+    "funded": (
+        "fund",
+        "funding",
+        "financed",
+        "financing",
+        "financement",
+        "finance",
+        "financiacion",
+        "financiamiento",
+        "financiado",
+        "financia",
+        "finanziato",
+        "finanziamento",
+        "financiamento",
+        "finanziert",
+        "finanzierung",
+    ),
+    "risk": ("riesgo", "risque", "rischio", "risco", "risiko"),
+    "culture": ("cultura", "kultur"),
+    "listening": ("escucha", "ecoute", "ascolto", "escuta"),
+    "voice": ("voz", "voce", "voci", "voix", "stimme", "stimmen"),
+    "decision": ("decisione", "decisioni", "decisao", "entscheidung"),
+    "requirement": ("requisito", "exigence", "anforderung", "voraussetzung"),
+    "awareness": ("sensibilizacion", "sensibilisation", "consapevolezza", "conscientizacao", "bewusstsein"),
+    "communication": ("comunicacion", "comunicazione", "comunicacao", "kommunikation"),
+    "proactive": ("proactivo", "proactiva", "proactif", "proattivo", "proativo", "proaktiv"),
+    "horizontal": ("orizzontale", "orizzontali"),
+    "coordination": ("coordinacion", "coordinazione", "coordenacao", "koordination", "coordinate"),
+    "survival": ("supervivencia", "survie", "sopravvivenza", "sobrevivencia"),
+    "adaptation": ("adaptacion", "adattamento", "adaptacao", "anpassung", "adapt"),
+    "community": ("comunidad", "communaute", "comunita", "comunidade", "gemeinschaft"),
+    "phase": ("fase", "etape"),
+    "pillar": ("pilar", "pilare", "pilier", "pilastro", "pilastri", "saule"),
+    "proximity": ("proximidad", "proximite", "prossimita", "proximidade"),
+    "intangible": ("immateriel", "immaterielle", "immateriell", "intangibile", "intangivel", "immaterial"),
+    "asset": ("activo", "actif", "ativo", "vermogenswert", "vermogenswerte"),
+    "study": ("estudio", "etude", "studio", "estudo", "studie"),
+    "question": ("pregunta", "domanda", "domande", "pergunta", "frage", "fragen"),
+    "social": ("sociale", "sozial", "soziale"),
+    "economy": ("economia", "economie", "wirtschaft", "okonomie"),
+    "solidarity": ("solidaria", "solidaire", "solidale", "solidarisch", "solidarite"),
+    "cooperative": ("cooperativa", "genossenschaft", "coop"),
+    "member": ("miembro", "membre", "membro", "membri", "mitglied", "mitglieder"),
+    "administration": (
+        "administracion",
+        "amministrazione",
+        "amministrazioni",
+        "administracao",
+        "administracoe",
+        "verwaltung",
+    ),
+    "level": ("nivel", "niveau", "livello", "ebene"),
+    "factor": ("facteur", "fattore", "fator", "faktor"),
+    "success": ("exito", "succes", "successo", "sucesso", "erfolg"),
+    "intermediary": ("intermediario", "intermediaire", "intermediari", "intermediar", "vermittler"),
+    "resource": ("recurso", "ressource", "risorsa", "risorse"),
+    "approach": ("enfoque", "approche", "approccio", "abordagem", "ansatz"),
+    "challenge": ("desafio", "defi", "sfida", "sfide", "herausforderung", "reto"),
+    "context": ("contexto", "contexte", "contesto", "kontext"),
+    "framework": ("marco", "cadre", "quadro", "rahmen"),
+    "diversity": (
+        "variety",
+        "variedad",
+        "diversidad",
+        "variete",
+        "diversite",
+        "varieta",
+        "diversita",
+        "vielfalt",
+    ),
+    "consultative": ("consultivo", "consultiva", "consultivi", "consultatif", "beratend"),
+    "body": ("organo", "organi", "organe", "gremium", "gremien"),
+    "global": ("mundial", "mondial", "mondiale", "weltweit"),
+    "motivation": ("motivacion", "motivazione", "motivacao"),
+    "strategy": ("estrategia", "strategie", "strategia"),
+    "entrepreneur": (
+        "emprendedor",
+        "emprendedora",
+        "entrepreneure",
+        "imprenditore",
+        "imprenditrice",
+        "empreendedor",
+        "empreendedora",
+        "unternehmer",
+        "unternehmerin",
+    ),
+}
+
+# One word for two: compounds and abbreviations members write, expanded to the words the entries use.
+_COMPOUNDS: dict[str, str] = {
+    "wirkungsmessung": "impact measurement",
+    "wirkungsmessungen": "impact measurement",
+    "stakeholderbeteiligung": "stakeholder engagement",
+    "einbindung": "engagement",
+    "einbeziehung": "engagement",
+    "schlusselfaktor": "key factor",
+    "fallstudie": "case study",
+    "fallstudien": "case study",
+    "nachhaltigkeitsziele": "sdg",
+    "ods": "sdg",
+    "oss": "sdg",
+    "decisore": "policy maker",
+    "decisori": "policy maker",
+    "decisor": "policy maker",
+    "entscheidungstrager": "policy maker",
+    "politiker": "policy maker",
+    "sozialwirtschaft": "social economy",
+    "solidarwirtschaft": "solidarity economy",
 }
 
 SYNONYMS: dict[str, str] = {
@@ -223,5 +343,8 @@ SYNONYMS: dict[str, str] = {
 
 
 def canonical(term: str) -> str:
-    """The group's term for ``term``, or ``term`` itself."""
+    """The group's term for ``term`` (words separated by spaces for a compound), or ``term`` itself."""
+    expanded = _COMPOUNDS.get(term)
+    if expanded is not None:
+        return " ".join(SYNONYMS.get(word, word) for word in expanded.split())
     return SYNONYMS.get(term, term)
