@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import heapq
 import math
+import re
 from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -44,6 +45,8 @@ PLP_WORDS = frozenset(
      "asociacion", "parceria", "consorzio", "partenariato", "partnerschaft", "konsortium"}
 )  # fmt: skip
 CANDIDATES = 30
+SCENARIO_TERMS = 10  # a question this long with two sentences or more is a scenario
+_SENTENCE_END = re.compile(r"(?<=[.!?;:])\s+")
 TIE = 0.005  # scores this close are a tie: never decided by the order of the files
 WALK_LIMIT = 5000  # postings walked at most per word; only reached on bases of many thousands
 PRUNE_POSTINGS = 2000  # below this many postings a word is always walked in full (the bundled base)
@@ -192,7 +195,25 @@ class KnowledgeIndex:
         return tuple((word, score / 100.0) for word, score, _ in found)
 
     def search(self, question: str, limit: int = 5) -> SearchResult:
-        """Best entries for ``question`` and how sure the index is about the first."""
+        """Best entries for ``question`` and how sure the index is about the first.
+
+        A scenario ("I run a network in Nairobi. We want to go abroad. What did SILK find?") is also
+        scored on its last sentence alone, where the ask is: the context before it should add to an
+        entry's score, never drown it. Each entry keeps the better of the two scores.
+        """
+        whole = self._search(question, limit)
+        sentences = [part for part in _SENTENCE_END.split(question) if part.strip()]
+        if len(sentences) < 2 or len(_terms(question)) < SCENARIO_TERMS:
+            return whole
+        ask = self._search(sentences[-1], limit)
+        best: dict[str, Match] = {}
+        for match in (*whole.matches, *ask.matches):
+            if match.entry.id not in best or match.score > best[match.entry.id].score:
+                best[match.entry.id] = match
+        matches = tuple(sorted(best.values(), key=lambda m: -m.score)[:limit])
+        return SearchResult(matches, self._confidence(matches)) if matches else whole
+
+    def _search(self, question: str, limit: int) -> SearchResult:
         terms = list(dict.fromkeys(_terms(question)))
         if not terms:
             return SearchResult((), Confidence.DECLINED)

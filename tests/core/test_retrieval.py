@@ -113,3 +113,16 @@ def test_a_question_about_a_partnership_gets_its_overview_not_the_glossary_term(
     assert found.matches[0].entry.id == "silk-overview"
     plain = bundled_library.index.search("what is internationalisation?")  # no partnership asked for
     assert plain.matches[0].entry.id == "glossary-internationalisation"
+
+
+def test_a_scenario_is_scored_on_its_ask_not_drowned_by_its_context(
+    bundled_library: KnowledgeLibrary,
+) -> None:
+    question = (
+        "I coordinate a housing network in Lyon with forty members and a small team of volunteers. "
+        "Our board keeps talking about selling services to neighbouring regions. "
+        "What tools did SILK produce?"
+    )
+    found = bundled_library.index.search(question)
+    assert found.best is not None and found.best.entry.id == "silk-tools-overview"
+    assert found.confidence is not Confidence.DECLINED
