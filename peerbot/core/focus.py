@@ -17,7 +17,8 @@ import re
 from dataclasses import dataclass
 
 from peerbot.core.knowledge import Entry
-from peerbot.core.text import fold
+from peerbot.core.synonyms import canonical
+from peerbot.core.text import fold, is_stop_word, stem
 
 
 @dataclass(frozen=True, slots=True)
@@ -73,7 +74,10 @@ _COUNTRIES = (
     "sweden|suecia|suede|austria|autriche|switzerland|suisse|suiza"
 )
 _REGISTER = "register|registrar|enregistrer|registar|registrare|registrieren"
-_LAW = "laws?|ley|leyes|loi|lois|lei|leis|legge|leggi|gesetz*|legislation|legislacion|act"
+_LAW = (
+    "laws?|ley|leyes|loi|lois|lei|leis|legge|leggi|gesetz*|legislation|legislacion|act|"
+    "bodies|organi|organos|organes|orgaos|gremien"  # a country's consultative bodies: its institutions
+)
 
 _DATE = re.compile(r"\b(?:19|20)\d\d\b|\b(?:jan|feb|march|april|may|june|july|aug|sept?|oct|nov|dec)\w*\b")
 
@@ -300,6 +304,9 @@ FOCI: tuple[Focus, ...] = (
             rf"(?:{_MEMBERS})",
             rf"(?:que|qual) (?:{_MEMBERS})",  # adjacent only: "o que os membros aprenderam" asks no names
             rf"(?:{_MEMBERS}) (?:\w+ ){{0,2}}(?:names|list)",
+            rf"(?:which|what|quels|quelles|cuales|quali|welche) (?:are|were|sont|son|sono|sind) "
+            rf"(?:\w+ ){{0,2}}(?:{_MEMBERS})",
+            "(?:their|the|leurs|les|sus|los|loro|ihre|die|seus|os) (?:names|noms|nombres|nomi|namen|nomes)",
         ),
         _NAMES_LISTED,
         raw=True,
@@ -391,6 +398,8 @@ FOCI: tuple[Focus, ...] = (
             "(?:lista|liste) complet[ae]",
             "vollstandige liste",
             "first (?:five|three|ten|\\d+)",
+            "(?:specific|specifiche|specifiques|especificas|especificas|konkrete) (?:\\w+ ){0,1}"
+            "(?:recommendations|raccomandazioni|recommandations|recomendaciones|recomendacoes|empfehlungen)",
         ),
         None,
     ),
@@ -414,7 +423,7 @@ FOCI: tuple[Focus, ...] = (
         re.compile(r"\bexamples?\b|\be g\b|\bsuch as\b|\bfor instance\b"),
     ),
     Focus(
-        "account of a single country's laws",
+        "account of a single country's laws or institutions",
         _words(
             rf"(?:{_LAW}) (?:\w+ ){{0,6}}(?:{_COUNTRIES})",
             rf"(?:{_COUNTRIES}) (?:\w+ ){{0,4}}(?:{_LAW})",
@@ -431,7 +440,7 @@ FOCI: tuple[Focus, ...] = (
             "wetter",
             "temps fera",
             "tiempo hara",
-            "recipe*",
+            "recip*",
             "recette*",
             "receta*",
             "ricetta*",
@@ -465,6 +474,7 @@ FOCI: tuple[Focus, ...] = (
 )
 
 NUMBER = "that number"
+NUMBERED = "such phase or tool"
 # A number in the question ("the seven principles") that the entry does not have is a focus too.
 _NUMBER_WORDS = {
     "two": "2", "three": "3", "four": "4", "five": "5", "six": "6", "seven": "7", "eight": "8",
@@ -479,11 +489,51 @@ def _numbers(text: str) -> set[str]:
     return found
 
 
+_COUNTED = re.compile(r"\b(?:how many|combien de|cuant[oa]s|quant[oa]s|quant[ie]|wie viele) (\w+)")
+_NUMBERED = re.compile(r"\b(phase|tool) (\d+)\b")  # over canonical terms: "fase 1", "herramienta 3"
+
+
+def _canonical_text(text: str) -> str:
+    """``text`` as the index sees its words (stemmed, synonyms folded), to compare across languages."""
+    return " ".join(canonical(stem(word)) for word in fold(text).split())
+
+
+def _count_missing(folded_question: str, entry: Entry) -> bool | None:
+    """For "how many X": whether the entry lacks a number next to X (None: no counted noun found)."""
+    found = _COUNTED.search(folded_question)
+    if found is None:
+        return None
+    noun = canonical(stem(found[1]))
+    if is_stop_word(noun):  # "how many of the ...": no noun to look for
+        return None
+    answer = _canonical_text(entry.title + " " + entry.answer)
+    near = rf"\b(?:\d+|{'|'.join(_NUMBER_WORDS)}) (?:\w+ ){{0,2}}{re.escape(noun)}\b"
+    return re.search(near, answer) is None
+
+
+def _numbered_missing(question: str, entry: Entry) -> bool:
+    """ "Phase 1" or "Tool 7" asked, and the entry speaks of no such phase or tool."""
+    asked = set(_NUMBERED.findall(_canonical_text(question)))
+    return bool(asked) and not asked <= set(
+        _NUMBERED.findall(_canonical_text(entry.title + " " + entry.answer))
+    )
+
+
 def missing_focus(question: str, entry: Entry) -> str | None:
     """The kind of fact the question asks for that ``entry`` cannot give, or None when it can."""
     folded = fold(question)
+    if _numbered_missing(question, entry):
+        return NUMBERED
     for focus in FOCI:
-        if focus.asks.search(folded) and focus.missing_from(entry):
+        if not focus.asks.search(folded):
+            continue
+        if focus.name == COUNTS:
+            by_noun = _count_missing(folded, entry)
+            if by_noun is not None:
+                if by_noun:
+                    return COUNTS
+                continue
+        if focus.missing_from(entry):
             return focus.name
     # Counts up to six name items members ask for ("tool 3", "the 2nd objective"); larger ones are facts.
     asked = {number for number in _numbers(question) if int(number) > 6}

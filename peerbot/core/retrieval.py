@@ -27,7 +27,7 @@ from rapidfuzz import fuzz, process
 
 from peerbot.core.knowledge import CONSORTIA, GENERAL, Entry
 from peerbot.core.synonyms import canonical
-from peerbot.core.text import fold, tokens
+from peerbot.core.text import fold, stem, tokens
 
 # Field weights: a word in a title or example question says more about an entry than one in its answer.
 TITLE_WEIGHT = 1.0
@@ -109,21 +109,12 @@ def _is_broad(entry: Entry) -> bool:
     return "overview" in entry.tags or "glossary" in entry.tags
 
 
-def _stem(word: str) -> str:
-    """A light plural fold so "cities"/"city" and "SDGs"/"SDG" meet."""
-    if len(word) > 4 and word.endswith("ies"):
-        return word[:-3] + "y"
-    if len(word) > 3 and word.endswith("s") and not word.endswith("ss"):
-        return word[:-1]
-    return word
-
-
 def _terms(text: str) -> list[str]:
     return [
         term
         for word in tokens(text)
         if len(word) > 1 or word.isdigit()
-        for term in canonical(_stem(word)).split()  # a compound ("wirkungsmessung") gives two
+        for term in canonical(stem(word)).split()  # a compound ("wirkungsmessung") gives two
     ]
 
 

@@ -2,7 +2,7 @@
 
 Members ask in their own words and in six languages: "aims" for objectives, "lessons" for findings,
 "herramientas" for tools. Folding both the knowledge base and the question through the same groups
-lets them meet. Keys are already folded (lower case, no accents) and singular (see ``retrieval._stem``).
+lets them meet. Keys are already folded (lower case, no accents) and singular (see ``text.stem``).
 Each group is general vocabulary of the field, not an answer: it never adds facts.
 """
 
@@ -24,7 +24,6 @@ _GROUPS: dict[str, tuple[str, ...]] = {
     ),
     "finding": (
         "licao",
-        "licoe",
         "lezione",
         "lezioni",
         "erkenntni",
@@ -41,6 +40,7 @@ _GROUPS: dict[str, tuple[str, ...]] = {
         "learn",
         "aprendizaje",
         "lecon",
+        "leccion",
         "apprentissage",
         "hallazgo",
     ),
@@ -215,7 +215,7 @@ _GROUPS: dict[str, tuple[str, ...]] = {
     # The field's vocabulary in the languages members write, each to the word the entries use.
     "ecosystem": ("ecosistema", "ecossistema", "ecosysteme", "okosystem"),
     "collaboration": ("colaboracion", "collaborazione", "colaboracao", "zusammenarbeit", "kooperation"),
-    "relationship": ("relacione", "relacion", "relation", "relazione", "relazioni", "relacoe", "beziehung"),
+    "relationship": ("relacion", "relation", "relazione", "relazioni", "relacao", "beziehung"),
     "platform": ("plataforma", "plateforme", "piattaforma", "plattform"),
     "enabler": ("facilitador", "facilitadore", "facilitateur", "facilitatore", "facilitatori"),
     "narrative": ("narrativa", "narratif", "recit", "erzahlung", "storytelling", "story"),
@@ -272,7 +272,6 @@ _GROUPS: dict[str, tuple[str, ...]] = {
         "amministrazione",
         "amministrazioni",
         "administracao",
-        "administracoe",
         "verwaltung",
     ),
     "level": ("nivel", "niveau", "livello", "ebene"),

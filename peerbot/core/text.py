@@ -67,6 +67,24 @@ def fold(text: str) -> str:
 _FOLDED_STOP_WORDS = frozenset(fold(word) for word in STOP_WORDS)
 
 
+def is_stop_word(word: str) -> bool:
+    """Whether a folded word carries no topic ("the", "de", "welche")."""
+    return word in _FOLDED_STOP_WORDS
+
+
+def stem(word: str) -> str:
+    """A light plural fold: "cities"/"city", "SDGs"/"SDG", "lecciones"/"leccion", "licoes"/"licao"."""
+    if len(word) > 6 and word.endswith("iones"):  # Spanish: relaciones, administraciones
+        return word[:-2]
+    if len(word) > 5 and word.endswith("coes"):  # Portuguese (folded -ções): licoes, organizacoes
+        return word[:-3] + "ao"
+    if len(word) > 4 and word.endswith("ies"):
+        return word[:-3] + "y"
+    if len(word) > 3 and word.endswith("s") and not word.endswith("ss"):
+        return word[:-1]
+    return word
+
+
 @lru_cache(maxsize=4096)
 def normalise(text: str) -> str:
     """Fold ``text`` and drop stop words: the form both the index and the queries are compared in."""

@@ -32,6 +32,9 @@ def entry(bundled_library: KnowledgeLibrary, entry_id: str) -> Entry:
         ("Name the cities that took part in RRR", "names of the members"),
         ("¿Qué ciudades participaron en el proyecto RRR?", "names of the members"),
         ("How many women took part in the Impact Hub PLP?", COUNTS),
+        ("How many countries took part in SILK?", COUNTS),  # the entry has numbers, none of countries
+        ("What did Phase 1 of SILK produce?", "phase or tool"),  # the lessons speak of Phase 3 only
+        ("Which platforms did the RRR cities create? Give me their names.", "names of the members"),
         ("On which exact day did RRR present its project?", "exact days"),
         ("What is the deadline to apply for the next PLP round?", "deadlines"),
         ("Which PLP was the most successful one?", "rankings"),
@@ -57,6 +60,8 @@ async def test_a_question_for_a_fact_the_lessons_never_give_is_declined_naming_i
     [
         ("Which countries were compared in PL4SE?", "pl4se-overview"),  # the answer names them
         ("How many cities take part in RRR?", "rrr-overview"),  # "9 cities"
+        ("¿Cuántas lecciones aprendió SILK?", "silk-lessons-overview"),  # "23 lessons"
+        ("What did Phase 3 of SILK produce?", "silk-tools-overview"),
         ("When did French Impact present its results?", "french-impact-overview"),  # Dec. 2nd, 2021
         ("What tools did SILK produce?", "silk-tools-overview"),
         ("O que os membros do SILK aprenderam sobre internacionalização?", None),  # no names asked
