@@ -46,6 +46,8 @@ def _words(*alternatives: str) -> re.Pattern[str]:
 
 
 _DIGIT = re.compile(r"\b\d+\b")
+MONEY = "budgets or amounts of money"
+_CURRENCY = re.compile(r"[$€£¥]")
 COUNTS = "figures for that"  # any number in an answer "gives" a count: too weak to pick another entry by
 _NUMBER_IN_ANSWER = re.compile(
     r"\b\d+\b|\b(?:two|three|four|five|six|seven|eight|nine|ten|twelve|twenty|dozen)\b"
@@ -101,10 +103,11 @@ FOCI: tuple[Focus, ...] = (
         None,
     ),
     Focus(
-        "budgets or amounts of money",
+        MONEY,
         _words(
             "budget*",
             "how much money",
+            "hw much",
             "money",
             "cost*",
             "costs",
@@ -525,7 +528,8 @@ def missing_focus(question: str, entry: Entry) -> str | None:
     if _numbered_missing(question, entry):
         return NUMBERED
     for focus in FOCI:
-        if not focus.asks.search(folded):
+        currency = focus.name == MONEY and _CURRENCY.search(question)  # "$$" folds to nothing
+        if not (currency or focus.asks.search(folded)):
             continue
         if focus.name == COUNTS:
             by_noun = _count_missing(folded, entry)

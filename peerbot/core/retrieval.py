@@ -40,6 +40,28 @@ UNKNOWN_WEIGHT = 0.8
 OTHER_CONSORTIUM_FACTOR = 0.6  # a question naming a consortium is about it, not another or the overview
 BROAD_BONUS = 0.05  # a one- or two-word question prefers the overview or glossary entry of its topic
 PLP_BONUS = 0.03  # "the PLP on impact measurement": the partnership's overview, not the glossary term
+ALL_PLPS_BONUS = 0.05  # "what did the PLPs learn": the entries that span them, not one consortium's
+ALL_PLPS = frozenset(
+    {"plps", "consortia", "partnerships", "consorcios", "partenariats", "consortiums", "consorzi",
+     "partenariati", "parcerias", "partnerschaften", "konsortien"}
+)  # fmt: skip
+EVERY = frozenset(
+    {
+        "all",
+        "each",
+        "every",
+        "todos",
+        "todas",
+        "tous",
+        "toutes",
+        "chaque",
+        "cada",
+        "tutti",
+        "ogni",
+        "alle",
+        "jede",
+    }
+)
 PLP_WORDS = frozenset(
     {"plp", "plps", "partnership", "partnerships", "consortium", "consortia", "partenariat", "consorcio",
      "asociacion", "parceria", "consorzio", "partenariato", "partnerschaft", "konsortium"}
@@ -241,7 +263,12 @@ class KnowledgeIndex:
         query_text = " ".join(terms)
         named = consortia_named(question)
         broad = len(terms) <= 2  # "what is silk": the overview or glossary entry is the answer
-        about_a_plp = not PLP_WORDS.isdisjoint(fold(question).split())
+        words = set(fold(question).split())
+        about_a_plp = not PLP_WORDS.isdisjoint(words)
+        # "which PLPs ...", "all the consortia": across the partnerships, so the General entries
+        about_all = not named and (
+            not ALL_PLPS.isdisjoint(words) or (about_a_plp and not EVERY.isdisjoint(words))
+        )
         scored = []
         for position, covered in candidates:
             phrase = max(fuzz.token_sort_ratio(query_text, text) for text in self._phrases[position]) / 100.0
@@ -253,6 +280,8 @@ class KnowledgeIndex:
                 score = min(score + BROAD_BONUS, 1.0)
             if about_a_plp and "overview" in entry.tags:
                 score = min(score + PLP_BONUS, 1.0)
+            if about_all and entry.consortium == GENERAL:
+                score = min(score + ALL_PLPS_BONUS, 1.0)
             scored.append((round(score, 6), position))
         scored.sort(key=lambda item: (-item[0], item[1]))
         scored = self._list_before_tied_items(scored)

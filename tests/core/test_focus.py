@@ -42,6 +42,7 @@ def entry(bundled_library: KnowledgeLibrary, entry_id: str) -> Entry:
         ("What does the social economy law of Portugal say about cooperatives?", "single country"),
         ("Can you share a recording of the Social Value presentation?", "files"),
         ("What is the membership fee of the Social Value network?", "money"),
+        ("$$ per PLP?", "money"),  # the currency sign alone says money
         ("Who is the contact person at CEPES for PL4SE?", "people"),
         ("Is there a recipe for the social economy cake the PLPs served?", "weather, recipes"),
     ],

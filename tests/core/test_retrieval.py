@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
+
 from peerbot.core.knowledge import Entry
 from peerbot.core.knowledge_loader import load_knowledge
 from peerbot.core.library import KnowledgeLibrary
@@ -126,3 +128,17 @@ def test_a_scenario_is_scored_on_its_ask_not_drowned_by_its_context(
     found = bundled_library.index.search(question)
     assert found.best is not None and found.best.entry.id == "silk-tools-overview"
     assert found.confidence is not Confidence.DECLINED
+
+
+@pytest.mark.parametrize(
+    ("question", "expected"),
+    [
+        ("what did all the consortia learn?", "overview-what-the-plps-learned"),
+        ("what did each PLP recommend?", "overview-policy-recommendations"),
+    ],
+)
+def test_a_question_across_the_partnerships_gets_the_entry_that_spans_them(
+    bundled_library: KnowledgeLibrary, question: str, expected: str
+) -> None:
+    best = bundled_library.index.search(question).best
+    assert best is not None and best.entry.id == expected
