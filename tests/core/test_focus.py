@@ -43,6 +43,9 @@ def entry(bundled_library: KnowledgeLibrary, entry_id: str) -> Entry:
         ("Can you share a recording of the Social Value presentation?", "files"),
         ("What is the membership fee of the Social Value network?", "money"),
         ("$$ per PLP?", "money"),  # the currency sign alone says money
+        ("Was kostet die Mitgliedschaft im DIESIS-Netzwerk?", "money"),
+        ("How can our city join the RRR project?", "step-by-step"),
+        ("Il mio comune può entrare nel progetto RRR? Qual è la procedura?", "step-by-step"),
         ("Who is the contact person at CEPES for PL4SE?", "people"),
         ("Is there a recipe for the social economy cake the PLPs served?", "weather, recipes"),
     ],
@@ -65,6 +68,7 @@ async def test_a_question_for_a_fact_the_lessons_never_give_is_declined_naming_i
         ("What did Phase 3 of SILK produce?", "silk-tools-overview"),
         ("When did French Impact present its results?", "french-impact-overview"),  # Dec. 2nd, 2021
         ("What tools did SILK produce?", "silk-tools-overview"),
+        ("How can I join the conversation?", "overview-join-the-conversation"),  # not joining a PLP
         ("O que os membros do SILK aprenderam sobre internacionalização?", None),  # no names asked
     ],
 )

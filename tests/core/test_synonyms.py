@@ -29,6 +29,8 @@ def test_a_compound_gives_both_words() -> None:
         ("Wer finanziert das Social-Value-Projekt?", "social-value-overview"),
         ("¿Qué relaciones quieren construir las administraciones de las ciudades con la ESS?", None),
         ("Quali sono i pilastri delle lezioni di SILK?", "silk-lessons-overview"),
+        ("Was zeigt das Flussdiagramm von SILK?", "silk-tool-1-flow-chart"),  # a compound
+        ("Qu'est-ce que le plaidoyer dans le policy brief de SILK ?", "silk-tool-6-policy-brief"),
     ],
 )
 def test_questions_in_other_languages_find_the_entry(
